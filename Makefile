@@ -1,0 +1,41 @@
+# fastwsgi: `make serve` and `make test` work on a fresh clone with Python 3.11+, gcc and make.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.deps-installed
+SOURCES := $(wildcard fastwsgi/*.pyx fastwsgi/engine/*.pyx fastwsgi/includes/*.pxd csrc/*.c csrc/*.h) setup.py pyproject.toml
+
+.PHONY: serve test build bench bench-quick debug clean lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "setuptools>=68" wheel "Cython>=3.0"
+	$(PY) -m pip install -q -e ".[test]" --no-build-isolation
+	touch $(STAMP)
+
+build: fastwsgi/.built
+
+fastwsgi/.built: $(STAMP) $(SOURCES)
+	$(PY) setup.py -q build_ext --inplace
+	touch $@
+
+serve: build
+	$(PY) -m fastwsgi examples.hello:app --bind 127.0.0.1:8000
+
+test: build
+	$(PY) -m pytest -q
+
+bench: build
+	$(PY) bench/run.py
+
+bench-quick: build
+	$(PY) bench/run.py --quick
+
+debug: $(STAMP)
+	FASTWSGI_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
+	touch fastwsgi/.built
+
+clean:
+	rm -rf build fastwsgi/_core.c fastwsgi/*.so fastwsgi/.built .pytest_cache

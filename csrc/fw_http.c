@@ -1,0 +1,229 @@
+#include "fw_http.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- Date cache ------------------------------------------------------- */
+
+static char date_line[64];
+static size_t date_len;
+static time_t date_at = -1;
+
+const char *fw_date_line(time_t now, size_t *len)
+{
+    if (now != date_at) {
+        /* IMF-fixdate (RFC 9110 §5.6.7); strftime's %a/%b follow the locale,
+         * so the names are spelled out here. */
+        static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        int n = snprintf(date_line, sizeof date_line,
+                         "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+                         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+                         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        date_len = n > 0 ? (size_t)n : 0;
+        date_at = now;
+    }
+    *len = date_len;
+    return date_line;
+}
+
+/* ---- Request target ---------------------------------------------------- */
+
+void fw_split_target(const char *url, size_t len, fw_target_t *out)
+{
+    size_t start = 0;
+    if (len > 0 && url[0] != '/') {
+        /* absolute-form: scheme "://" authority path-abempty [ "?" query ] */
+        const char *sep = memchr(url, ':', len);
+        if (sep != NULL && (size_t)(sep - url) + 2 < len && sep[1] == '/' && sep[2] == '/') {
+            size_t auth = (size_t)(sep - url) + 3;
+            start = auth;
+            while (start < len && url[start] != '/' && url[start] != '?' && url[start] != '#')
+                start++;
+        }
+        /* Anything else (authority-form of CONNECT, asterisk-form "*") keeps
+         * the whole target as the path, as gunicorn does. */
+    }
+    size_t end = start;
+    while (end < len && url[end] != '?' && url[end] != '#')
+        end++;
+    out->path_off = start;
+    out->path_len = end - start;
+    if (end < len && url[end] == '?') {
+        size_t q = end + 1, qe = q;
+        while (qe < len && url[qe] != '#')
+            qe++;
+        out->query_off = q;
+        out->query_len = qe - q;
+    } else {
+        out->query_off = end;
+        out->query_len = 0;
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t fw_percent_decode(const char *src, size_t len, char *dst)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (src[i] == '%' && i + 2 < len && hexval(src[i + 1]) >= 0 && hexval(src[i + 2]) >= 0) {
+            dst[o++] = (char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
+            i += 2;
+        } else {
+            dst[o++] = src[i];
+        }
+    }
+    return o;
+}
+
+/* ---- Header names ------------------------------------------------------ */
+
+typedef struct {
+    const char *lower;
+    size_t len;
+    const char *cgi;
+} header_entry;
+
+#define H(lower, cgi) {lower, sizeof(lower) - 1, cgi}
+/* The first entries are the ones the engine acts on (see the enum in
+ * fw_http.h); the rest are the headers browsers and proxies send most, so
+ * that their environ keys are interned once per worker, not built per request. */
+static const header_entry headers[] = {
+    H("host", "HTTP_HOST"),
+    H("content-length", "CONTENT_LENGTH"),
+    H("content-type", "CONTENT_TYPE"),
+    H("transfer-encoding", "HTTP_TRANSFER_ENCODING"),
+    H("expect", "HTTP_EXPECT"),
+    H("connection", "HTTP_CONNECTION"),
+    H("user-agent", "HTTP_USER_AGENT"),
+    H("accept", "HTTP_ACCEPT"),
+    H("accept-encoding", "HTTP_ACCEPT_ENCODING"),
+    H("accept-language", "HTTP_ACCEPT_LANGUAGE"),
+    H("cookie", "HTTP_COOKIE"),
+    H("referer", "HTTP_REFERER"),
+    H("cache-control", "HTTP_CACHE_CONTROL"),
+    H("authorization", "HTTP_AUTHORIZATION"),
+    H("origin", "HTTP_ORIGIN"),
+    H("upgrade", "HTTP_UPGRADE"),
+    H("if-none-match", "HTTP_IF_NONE_MATCH"),
+    H("if-modified-since", "HTTP_IF_MODIFIED_SINCE"),
+    H("x-forwarded-for", "HTTP_X_FORWARDED_FOR"),
+    H("x-forwarded-proto", "HTTP_X_FORWARDED_PROTO"),
+    H("x-forwarded-host", "HTTP_X_FORWARDED_HOST"),
+    H("x-real-ip", "HTTP_X_REAL_IP"),
+    H("x-requested-with", "HTTP_X_REQUESTED_WITH"),
+    H("pragma", "HTTP_PRAGMA"),
+    H("range", "HTTP_RANGE"),
+    H("dnt", "HTTP_DNT"),
+    H("upgrade-insecure-requests", "HTTP_UPGRADE_INSECURE_REQUESTS"),
+    H("sec-fetch-site", "HTTP_SEC_FETCH_SITE"),
+    H("sec-fetch-mode", "HTTP_SEC_FETCH_MODE"),
+    H("sec-fetch-dest", "HTTP_SEC_FETCH_DEST"),
+    H("content-encoding", "HTTP_CONTENT_ENCODING"),
+};
+#undef H
+
+#define NHEADERS ((int)(sizeof headers / sizeof headers[0]))
+
+int fw_header_count(void) { return NHEADERS; }
+
+const char *fw_header_cgi_name(int i)
+{
+    return (i >= 0 && i < NHEADERS) ? headers[i].cgi : NULL;
+}
+
+static inline char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
+}
+
+int fw_lower_eq(const char *s, size_t len, const char *low)
+{
+    size_t i = 0;
+    for (; i < len; i++) {
+        if (low[i] == '\0' || lower(s[i]) != low[i])
+            return 0;
+    }
+    return low[i] == '\0';
+}
+
+int fw_header_index(const char *name, size_t len)
+{
+    for (int i = 0; i < NHEADERS; i++) {
+        if (headers[i].len == len && lower(name[0]) == headers[i].lower[0] &&
+            fw_lower_eq(name, len, headers[i].lower))
+            return i;
+    }
+    return -1;
+}
+
+long fw_header_cgi_key(const char *name, size_t len, char *out)
+{
+    memcpy(out, "HTTP_", 5);
+    for (size_t i = 0; i < len; i++) {
+        char c = name[i];
+        if (c == '_')
+            return -1;
+        if (c == '-')
+            c = '_';
+        else if (c >= 'a' && c <= 'z')
+            c = (char)(c - 32);
+        out[5 + i] = c;
+    }
+    return (long)(len + 5);
+}
+
+long fw_find_ctl(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r' || c == '\n' || c == '\0')
+            return (long)i;
+    }
+    return -1;
+}
+
+int fw_is_token(const char *s, size_t len)
+{
+    /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+     *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            continue;
+        if (c == '\0' || !strchr("!#$%&'*+-.^_`|~", c))
+            return 0;
+    }
+    return 1;
+}
+
+size_t fw_chunk_header(size_t n, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[20];
+    size_t k = 0;
+    do {
+        tmp[k++] = hex[n & 15];
+        n >>= 4;
+    } while (n);
+    for (size_t i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    out[k] = '\r';
+    out[k + 1] = '\n';
+    return k + 2;
+}

@@ -1,0 +1,60 @@
+/* HTTP helpers for the hot path: no Python objects, caller-owned buffers. */
+#ifndef FW_HTTP_H
+#define FW_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* "Date: Tue, 24 Nov 2026 05:21:40 GMT\r\n" refreshed at most once a second.
+ * Returns the header line (static storage) and its length in *len. */
+const char *fw_date_line(time_t now, size_t *len);
+
+/* Split a request-target into path and query (RFC 9112 §3.2).  Handles
+ * origin-form ("/a?b") and absolute-form ("http://h/a?b": the path starts at
+ * the first '/' after the authority, "" when there is none); a fragment is cut.
+ * Offsets are relative to `url`. */
+typedef struct {
+    size_t path_off, path_len;
+    size_t query_off, query_len;
+} fw_target_t;
+void fw_split_target(const char *url, size_t len, fw_target_t *out);
+
+/* Percent-decode src into dst (dst must hold len bytes).  Malformed escapes
+ * are copied as they are, like urllib.parse.unquote.  Returns bytes written. */
+size_t fw_percent_decode(const char *src, size_t len, char *dst);
+
+/* Index of a common request header in the table below, or -1.
+ * Compared case-insensitively (RFC 9110 §5.1). */
+int fw_header_index(const char *name, size_t len);
+/* The CGI name of the common header number i ("HTTP_HOST", "CONTENT_TYPE"). */
+const char *fw_header_cgi_name(int i);
+int fw_header_count(void);
+enum {
+    FW_H_HOST = 0,
+    FW_H_CONTENT_LENGTH = 1,
+    FW_H_CONTENT_TYPE = 2,
+    FW_H_TRANSFER_ENCODING = 3,
+    FW_H_EXPECT = 4,
+};
+
+/* "HTTP_" + upper-case name with '-' as '_' into out (len + 5 bytes).
+ * Returns the length, or -1 when the name holds '_': such a header would be
+ * indistinguishable from its '-' twin in environ, so it is dropped (gunicorn's
+ * header_map=drop, nginx's underscores_in_headers off). */
+long fw_header_cgi_key(const char *name, size_t len, char *out);
+
+/* Index of the first byte of s[0..len) that may not appear in a field value
+ * we send (CR, LF, NUL: RFC 9110 §5.5), or -1. */
+long fw_find_ctl(const char *s, size_t len);
+
+/* True when the bytes are a token (RFC 9110 §5.6.2), for header names. */
+int fw_is_token(const char *s, size_t len);
+
+/* Case-insensitive comparison with a lower-case literal. */
+int fw_lower_eq(const char *s, size_t len, const char *lower);
+
+/* Hex chunk-size line "1a2b\r\n" into out (at least 20 bytes); returns length. */
+size_t fw_chunk_header(size_t n, char *out);
+
+#endif

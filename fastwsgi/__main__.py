@@ -1,0 +1,3 @@
+from fastwsgi.cli import main
+
+main()

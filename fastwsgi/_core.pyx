@@ -1,0 +1,45 @@
+# cython: language_level=3
+"""fastwsgi's engine: one epoll loop per worker process, llhttp driven from C,
+PEP 3333 environ and responses.  The pieces live in engine/*.pyx, included
+here so that they compile into one extension and call each other as C.
+
+Theory of operation
+-------------------
+Server (engine/loop.pyx) owns the epoll set, the listeners and a table of
+Connections indexed by fd.  A readable connection recv()s into its buffer and
+feeds the bytes to llhttp (engine/llhttp.pyx), whose C callbacks record the
+request head as offsets into that buffer; the head becomes an environ at
+headers-complete (engine/environ.pyx), the body is collected by the loop
+(engine/body.pyx), and at message-complete the parser pauses so that the app is
+called with the whole request (engine/connection.pyx).  The response is
+serialised into the connection's write buffer (engine/response.pyx) and sent
+once per batch of pipelined requests; a response that does not fit the socket
+waits for EPOLLOUT, and a streaming iterable is advanced only as the socket
+drains.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.unicode cimport PyUnicode_DecodeLatin1
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memchr
+from libc.stdlib cimport malloc, free
+from libc.stdio cimport snprintf
+
+from fastwsgi.includes.system cimport *
+from fastwsgi.includes.csrc cimport *
+from fastwsgi.includes.python cimport *
+
+import io
+import logging
+import os
+import sys
+import tempfile
+
+include "engine/llhttp.pyx"
+include "engine/environ.pyx"
+include "engine/body.pyx"
+include "engine/start_response.pyx"
+include "engine/response.pyx"
+include "engine/connection.pyx"
+include "engine/loop.pyx"

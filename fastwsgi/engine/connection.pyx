@@ -1,0 +1,868 @@
+# One client connection: a sans-I/O HTTP/1.1 state machine plus the two
+# syscalls it makes (recv, send/sendfile).  With fd == -1 it is driven by
+# feed() and read by take_output(), which is how the unit tests run it.
+#
+# States
+#   CS_READING  reading and answering requests (the usual state)
+#   CS_SENDING  a response did not fit the socket: input is paused (no
+#               EPOLLIN) until EPOLLOUT drains it; a streaming iterable is
+#               advanced only as the socket drains
+#   CS_LINGER   the last response is sent and our side shut: input is read
+#               and dropped until EOF, so that the kernel does not answer
+#               unread bytes with an RST that would destroy that response
+#
+# Rules
+#   - Requests are answered strictly in order; the parser is paused at each
+#     message-complete, so at most one request is between parse and reply.
+#   - A response is written into wbuf; wbuf is sent once per batch of
+#     pipelined requests, or as soon as HIGH_WATER bytes are waiting.
+#   - After a framing error nothing more is parsed from the connection.
+
+cdef enum ConnState:
+    CS_READING = 0
+    CS_SENDING = 1
+    CS_LINGER = 2
+    CS_CLOSED = 3
+
+DEF HIGH_WATER = 262144
+DEF RECV_SIZE = 65536
+DEF MAX_HEAD = 1048576
+DEF LINGER_MS = 2000
+DEF SEND_STALL_MS = 60000
+DEF BUF_KEEP = 65536
+
+cdef bytes _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+cdef class Connection:
+    cdef Server server
+    cdef readonly int fd
+    cdef readonly int state
+    cdef uint32_t interest
+    cdef fw_llhttp_t parser
+
+    # Input: inbuf is either the server's shared scratch buffer (bytes just
+    # received) or rbuf (bytes kept from an earlier read: a partial head, or
+    # requests waiting behind a response).  Offsets are into inbuf.
+    cdef fw_buf_t rbuf
+    cdef char *inbuf
+    cdef size_t inlen
+    cdef size_t parsed
+    cdef size_t head_start
+    cdef bint in_head
+    cdef bint in_message
+
+    # The head being parsed: offsets relative to head_start.
+    cdef size_t method_off, method_len, url_off, url_len
+    cdef size_t field_off, field_len, value_off, value_len
+    cdef HeaderSpan *headers
+    cdef int nheaders
+    cdef int ntrailers
+    cdef int error_status
+    cdef str error_detail
+    cdef object error_exc
+
+    # The request.
+    cdef dict base_environ
+    cdef dict environ
+    cdef dict cur_environ
+    cdef bint keep_alive
+    cdef bint http10
+    cdef bint is_head
+    cdef fw_buf_t body
+    cdef uint64_t body_len
+    cdef object spool
+    cdef int spool_fd
+
+    # The response.
+    cdef StartResponse sr
+    cdef object result
+    cdef object resp_iter
+    cdef int framing
+    cdef bint bodyless
+    cdef int64_t resp_remaining
+    cdef uint64_t resp_bytes
+    cdef bint close_after
+    cdef fw_buf_t wbuf
+    cdef size_t wsent
+    cdef int sf_fd
+    cdef off_t sf_off
+    cdef size_t sf_left
+    cdef double started
+
+    # Timers, in the server's coarse monotonic milliseconds.
+    cdef int64_t last_active
+    cdef int64_t head_started
+
+    def __cinit__(self):
+        self.fd = -1
+        self.sf_fd = -1
+        self.spool_fd = -1
+        self.state = CS_READING
+
+    def __dealloc__(self):
+        fw_buf_free(&self.rbuf)
+        fw_buf_free(&self.wbuf)
+        fw_buf_free(&self.body)
+        free(self.headers)
+
+    cdef int _init(self, Server server, int fd, dict base_environ) except -1:
+        self.server = server
+        self.fd = fd
+        self.base_environ = base_environ
+        self.headers = <HeaderSpan *>malloc(sizeof(HeaderSpan) * <size_t>(server.max_headers + 1))
+        if self.headers == NULL:
+            raise MemoryError()
+        fw_llhttp.init(&self.parser, FW_HTTP_REQUEST, &_llhttp_settings)
+        self.parser.data = <void *>self
+        self.sr = StartResponse.__new__(StartResponse)
+        self.sr.write_cb = self.write
+        self.last_active = server.now_ms
+        self.interest = EPOLLIN
+        return 0
+
+    # ---- parser callbacks (engine/llhttp.pyx routes them here) -----------
+
+    cdef int _fail(self, int status, str detail) noexcept:
+        self.error_status = status
+        self.error_detail = detail
+        return -1
+
+    cdef int _on_message_begin(self) noexcept:
+        self.in_head = True
+        self.in_message = True
+        self.method_len = self.url_len = 0
+        self.field_len = self.value_len = 0
+        self.nheaders = self.ntrailers = 0
+        self.head_started = self.server.now_ms
+        return 0
+
+    cdef int _on_method(self, const char *at, size_t n) noexcept:
+        if self.method_len == 0:
+            self.method_off = <size_t>(at - self.inbuf) - self.head_start
+        self.method_len += n
+        return 0
+
+    cdef int _on_url(self, const char *at, size_t n) noexcept:
+        if self.url_len == 0:
+            self.url_off = <size_t>(at - self.inbuf) - self.head_start
+        self.url_len += n
+        # The request line is method SP target SP "HTTP/1.1" (gunicorn counts
+        # the whole line against limit_request_line).
+        if (self.server.limit_request_line
+                and self.method_len + self.url_len + 10 > self.server.limit_request_line):
+            return self._fail(414, "request line too long")
+        return 0
+
+    cdef int _on_header_field(self, const char *at, size_t n) noexcept:
+        if self.field_len == 0:
+            self.field_off = <size_t>(at - self.inbuf) - self.head_start
+        self.field_len += n
+        return self._check_field_size()
+
+    cdef int _on_header_value(self, const char *at, size_t n) noexcept:
+        if self.value_len == 0:
+            self.value_off = <size_t>(at - self.inbuf) - self.head_start
+        self.value_len += n
+        return self._check_field_size()
+
+    cdef inline int _check_field_size(self) noexcept:
+        cdef size_t limit = self.server.limit_request_field_size
+        if limit and self.field_len + self.value_len > limit:
+            return self._fail(431, "header field too large")
+        return 0
+
+    cdef int _on_header_complete(self) noexcept:
+        cdef HeaderSpan *h
+        if not self.in_head:
+            # A trailer field of a chunked body: counted, not kept (RFC 9112
+            # §7.1.2 lets a server discard trailers).
+            self.ntrailers += 1
+            self.field_len = self.value_len = 0
+            if self.ntrailers > self.server.max_headers:
+                return self._fail(431, "too many trailer fields")
+            return 0
+        if self.nheaders >= self.server.max_headers:
+            return self._fail(431, "too many header fields")
+        h = &self.headers[self.nheaders]
+        h.name_off = self.field_off
+        h.name_len = self.field_len
+        h.value_off = self.value_off
+        h.value_len = self.value_len
+        self.nheaders += 1
+        self.field_len = self.value_len = 0
+        return 0
+
+    cdef int _on_headers_complete(self) noexcept:
+        self.in_head = False
+        try:
+            return self._start_request()
+        except BaseException as exc:
+            self.error_exc = exc
+            return self._fail(500, "")
+
+    cdef int _on_body(self, const char *at, size_t n) noexcept:
+        cdef Server server = self.server
+        self.body_len += n
+        if server.limit_request_body and self.body_len > server.limit_request_body:
+            return self._fail(413, "request body too large")
+        try:
+            if self.spool_fd < 0 and self.body.len + n > server.spool_threshold:
+                self._start_spool()
+            if self.spool_fd >= 0:
+                _write_all(self.spool_fd, at, n)
+            elif fw_buf_append(&self.body, at, n) < 0:
+                raise MemoryError()
+        except BaseException as exc:
+            self.error_exc = exc
+            return self._fail(500, "")
+        return 0
+
+    cdef int _on_message_complete(self) noexcept:
+        self.keep_alive = fw_llhttp.should_keep_alive(&self.parser)
+        self.in_message = False
+        # Pause, so that execute() returns here and the request is answered
+        # before the parser looks at the next one.
+        return FW_HPE_PAUSED
+
+    # ---- request head → environ ------------------------------------------
+
+    cdef int _start_request(self) except -1:
+        cdef Server server = self.server
+        cdef fw_llhttp_t *p = &self.parser
+        cdef const char *head = self.inbuf + self.head_start
+        cdef HeaderSpan *h
+        cdef int i, idx, nhost = 0, nte = 0
+        cdef bint te_chunked = False, expect_continue = False
+        cdef fw_target_t target
+
+        if p.http_major != 1:
+            return self._fail(505, "only HTTP/1.x is served")
+        self.http10 = p.http_minor == 0
+        environ = <dict>PyDict_Copy(self.base_environ)
+        method = _method_name(p.method, head + self.method_off, self.method_len)
+        self.is_head = method == "HEAD"
+        environ["REQUEST_METHOD"] = method
+        environ["SERVER_PROTOCOL"] = _HTTP10 if self.http10 else _HTTP11
+        raw = _latin1(head + self.url_off, self.url_len)
+        environ["RAW_URI"] = raw
+        environ["REQUEST_URI"] = raw
+        fw_split_target(head + self.url_off, self.url_len, &target)
+        path = _decode_path(head + self.url_off + target.path_off, target.path_len)
+        environ["QUERY_STRING"] = _latin1(head + self.url_off + target.query_off, target.query_len)
+
+        for i in range(self.nheaders):
+            h = &self.headers[i]
+            idx = fw_header_index(head + h.name_off, h.name_len)
+            if idx == FW_H_HOST:
+                nhost += 1
+            elif idx == FW_H_TRANSFER_ENCODING:
+                nte += 1
+                te_chunked = fw_lower_eq(head + h.value_off, h.value_len, "chunked")
+            elif idx == FW_H_EXPECT:
+                expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
+            _add_header(environ, head, h, idx)
+
+        # RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
+        if nhost > 1 or (nhost == 0 and not self.http10):
+            return self._fail(400, "missing or repeated Host header")
+        if p.flags & FW_F_TRANSFER_ENCODING:
+            # §6.1: Transfer-Encoding in 1.0 means faulty framing; the only
+            # coding a server must know is chunked, and it must come last.
+            if self.http10 or p.flags & FW_F_CONTENT_LENGTH:
+                return self._fail(400, "ambiguous message framing")
+            if nte != 1 or not te_chunked:
+                return self._fail(501, "unsupported transfer coding")
+        if (p.flags & FW_F_CONTENT_LENGTH and server.limit_request_body
+                and p.content_length > server.limit_request_body):
+            return self._fail(413, "request body too large")
+
+        script_name = server.script_name
+        if script_name:
+            if path.startswith(script_name) and (
+                    len(path) == len(script_name) or path[len(script_name)] == "/"):
+                path = path[len(script_name):]
+        environ["PATH_INFO"] = path
+        self.environ = environ
+        self.body_len = 0
+        if expect_continue and not self.http10 and (
+                p.flags & FW_F_CHUNKED or p.content_length > 0):
+            _append(&self.wbuf, PyBytes_AS_STRING(_CONTINUE), 25)
+        return 0
+
+    cdef int _start_spool(self) except -1:
+        self.spool = tempfile.TemporaryFile(prefix="fastwsgi-body-")
+        self.spool_fd = self.spool.fileno()
+        _write_all(self.spool_fd, self.body.data, self.body.len)
+        self.body.len = 0
+        fw_buf_shrink(&self.body, 0)
+        return 0
+
+    cdef object _take_input(self):
+        cdef object body
+        if self.spool_fd >= 0:
+            body = Input(file=self.spool)
+            self.spool.seek(0)
+            self.spool = None
+            self.spool_fd = -1
+        elif self.body.len:
+            body = Input(PyBytes_FromStringAndSize(self.body.data, <Py_ssize_t>self.body.len))
+            self.body.len = 0
+            fw_buf_shrink(&self.body, BUF_KEEP)
+        else:
+            body = _EMPTY_INPUT
+        return body
+
+    # ---- parsing and dispatch ---------------------------------------------
+
+    cdef int _process(self) except -1:
+        """Parse what is buffered; answer each complete request in order."""
+        cdef int err
+        while (self.state == CS_READING and not self.close_after
+               and self.resp_iter is None and self.sf_fd < 0 and self.parsed < self.inlen):
+            if not self.in_message:
+                self.head_start = self.parsed
+            err = fw_llhttp.execute(&self.parser, self.inbuf + self.parsed, self.inlen - self.parsed)
+            if err == FW_HPE_OK:
+                self.parsed = self.inlen
+            elif err == FW_HPE_PAUSED or err == FW_HPE_PAUSED_UPGRADE:
+                self.parsed = <size_t>(self.parser.error_pos - self.inbuf)
+                if err == FW_HPE_PAUSED_UPGRADE:
+                    # CONNECT or an Upgrade: answered as plain HTTP, after
+                    # which the bytes that follow are not ours to parse.
+                    self.keep_alive = False
+                    fw_llhttp.resume_after_upgrade(&self.parser)
+                else:
+                    fw_llhttp.resume(&self.parser)
+                self._dispatch()
+            else:
+                self._reject(err)
+        if self.in_head and self.inlen - self.head_start > MAX_HEAD:
+            self._fail(431, "request head too large")
+            self._reject(0)
+        return 0
+
+    cdef int _reject(self, int err) except -1:
+        """Answer a request we will not process, then close."""
+        cdef int status = self.error_status or 400
+        detail = self.error_detail
+        if self.error_exc is not None:
+            self.server.log_error("Error while reading a request", self.error_exc)
+            self.error_exc = None
+        if detail is None:
+            reason = self.parser.reason
+            detail = reason.decode("latin-1") if reason != NULL else ""
+        self._abort_response()
+        _append(&self.wbuf, PyBytes_AS_STRING(error_response(status, detail)),
+                <size_t>PyBytes_GET_SIZE(error_response(status, detail)))
+        self.keep_alive = False
+        self.close_after = True
+        self.parsed = self.inlen
+        self.in_head = self.in_message = False
+        return 0
+
+    cdef int _dispatch(self) except -1:
+        cdef Server server = self.server
+        cdef StartResponse sr = self.sr
+        environ = self.environ
+        self.environ = None
+        environ["wsgi.input"] = self._take_input()
+        self.cur_environ = environ
+        server.requests += 1
+        if server.max_requests and server.requests >= server.max_requests:
+            server._begin_stop(True)
+        if server.stopping:
+            self.keep_alive = False
+        sr.reset()
+        self.resp_bytes = 0
+        if server.timing:
+            self.started = _monotonic()
+        server.current = environ
+        if server.pre_request is not None:
+            try:
+                server.pre_request(environ)
+            except Exception as exc:
+                server.log_error("Exception in pre_request hook", exc)
+        try:
+            self.result = server.app(environ, sr)
+        except Exception as exc:
+            self._app_failed(exc)
+            return 0
+        return self._start_body()
+
+    # ---- responses ----------------------------------------------------------
+
+    cdef int _start_body(self) except -1:
+        result = self.result
+        if type(result) is list and len(<list>result) == 1 and type((<list>result)[0]) is bytes:
+            # The common case: one bytestring.  Its length is the
+            # Content-Length and it goes out with the head in one send.
+            if not self.sr.called:
+                return self._app_failed(RuntimeError("the app returned without calling start_response"))
+            body = (<list>result)[0]
+            self._write_head(PyBytes_GET_SIZE(body), True)
+            self._write_body(body)
+            return self._end_response(True)
+        if type(result) is FileWrapper and self.fd >= 0 and self._try_sendfile(result):
+            return 0
+        try:
+            self.resp_iter = iter(result)
+        except Exception as exc:
+            return self._app_failed(exc)
+        return self._pump()
+
+    cdef int _pump(self) except -1:
+        """Advance the app's iterable until HIGH_WATER bytes wait or it ends."""
+        cdef Py_ssize_t pending
+        while True:
+            if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
+                return 0
+            try:
+                chunk = next(self.resp_iter)
+            except StopIteration:
+                break
+            except Exception as exc:
+                return self._app_failed(exc)
+            if type(chunk) is not bytes:
+                if isinstance(chunk, (bytearray, memoryview)):
+                    chunk = bytes(chunk)
+                else:
+                    return self._app_failed(TypeError(
+                        f"the app yielded {type(chunk).__name__}, not bytes (PEP 3333)"))
+            if PyBytes_GET_SIZE(chunk) == 0:
+                continue
+            if not self.sr.headers_sent:
+                if not self.sr.called:
+                    return self._app_failed(RuntimeError("the app yielded data before calling start_response"))
+                self._write_head(0, False)
+            self._write_body(chunk)
+        if not self.sr.headers_sent:
+            if not self.sr.called:
+                return self._app_failed(RuntimeError("the app returned without calling start_response"))
+            self._write_head(0, True)
+        return self._end_response(True)
+
+    cdef int _write_head(self, int64_t length, bint known) except -1:
+        cdef StartResponse sr = self.sr
+        cdef int code = sr.status_code
+        cdef int conn_header
+        self.bodyless = self.is_head or code == 204 or code == 304 or code < 200
+        if self.bodyless:
+            self.framing = FR_NONE
+            if known and sr.content_length < 0 and not self.is_head:
+                length = 0
+        elif sr.content_length >= 0:
+            self.framing = FR_LENGTH
+            self.resp_remaining = sr.content_length
+        elif known:
+            self.framing = FR_LENGTH
+            self.resp_remaining = length
+        elif not self.http10:
+            self.framing = FR_CHUNKED
+        else:
+            self.framing = FR_CLOSE
+            self.keep_alive = False
+        if sr.app_close:
+            self.keep_alive = False
+        if not self.keep_alive:
+            conn_header = CH_CLOSE
+        elif self.http10:
+            conn_header = CH_KEEP_ALIVE
+        else:
+            conn_header = CH_NONE
+        # HEAD: the Content-Length a GET would get, when it is known.
+        write_head(&self.wbuf, sr, FR_LENGTH if (self.is_head and known and code >= 200) else self.framing,
+                   length, conn_header)
+        sr.headers_sent = True
+        return 0
+
+    cdef int _write_body(self, bytes chunk) except -1:
+        cdef Py_ssize_t n = PyBytes_GET_SIZE(chunk)
+        cdef char hdr[24]
+        cdef size_t hn
+        if self.bodyless:
+            return 0
+        if self.framing == FR_LENGTH:
+            if n > self.resp_remaining:
+                n = <Py_ssize_t>self.resp_remaining
+            self.resp_remaining -= n
+        elif self.framing == FR_CHUNKED:
+            hn = fw_chunk_header(<size_t>n, hdr)
+            _append(&self.wbuf, hdr, hn)
+        _append(&self.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
+        if self.framing == FR_CHUNKED:
+            _append(&self.wbuf, b"\r\n", 2)
+        self.resp_bytes += <uint64_t>n
+        return 0
+
+    def write(self, data):
+        """The write() callable start_response returns (PEP 3333)."""
+        if not self.sr.called:
+            raise AssertionError("write() called before start_response()")
+        if type(data) is not bytes:
+            raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+        if not PyBytes_GET_SIZE(data):
+            return
+        if not self.sr.headers_sent:
+            self._write_head(0, False)
+        self._write_body(data)
+        if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
+            self._flush()
+
+    cdef bint _try_sendfile(self, FileWrapper wrapper) except -1:
+        """wsgi.file_wrapper over a regular file: the body goes by sendfile(2)."""
+        import stat
+        f = wrapper.filelike
+        try:
+            fileno = f.fileno()
+            st = os.fstat(fileno)
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return False
+        if not stat.S_ISREG(st.st_mode) or not self.sr.called:
+            return False
+        try:
+            offset = f.tell()
+        except (AttributeError, OSError):
+            offset = 0
+        size = max(st.st_size - offset, 0)
+        if self.sr.content_length >= 0:
+            size = min(size, self.sr.content_length)
+        self._write_head(size, True)
+        if self.bodyless:
+            self._end_response(True)
+            return True
+        self.sf_fd = fileno
+        self.sf_off = offset
+        self.sf_left = size
+        if self.framing == FR_LENGTH:
+            self.resp_remaining = 0
+        return True
+
+    cdef int _sendfile_step(self) except -2:
+        """0: file sent; 1: the socket is full; -1: the connection is gone."""
+        cdef ssize_t n
+        while self.sf_left > 0:
+            n = sendfile(self.fd, self.sf_fd, &self.sf_off, min(self.sf_left, <size_t>0x40000000))
+            if n < 0:
+                if errno == EINTR:
+                    continue
+                if errno == EAGAIN:
+                    return 1
+                self.close()
+                return -1
+            if n == 0:
+                # The file shrank under us: the promised length cannot be met.
+                self.keep_alive = False
+                break
+            self.sf_left -= <size_t>n
+            self.resp_bytes += <uint64_t>n
+        self.sf_fd = -1
+        self._end_response(True)
+        return 0
+
+    cdef int _end_response(self, bint complete) except -1:
+        cdef Server server = self.server
+        if complete and self.sr.headers_sent:
+            if self.framing == FR_CHUNKED:
+                _append(&self.wbuf, b"0\r\n\r\n", 5)
+            elif self.framing == FR_LENGTH and self.resp_remaining > 0:
+                # The app sent less than its Content-Length: the client would
+                # wait for the rest, so the connection must end.
+                self.keep_alive = False
+        if not complete:
+            self.keep_alive = False
+        self.resp_iter = None
+        self.sf_fd = -1
+        self._close_result()
+        environ = self.cur_environ
+        self.cur_environ = None
+        server.current = None
+        if environ is not None and server.on_response is not None:
+            try:
+                server.on_response(environ, self.sr.status, self.sr.headers, self.resp_bytes,
+                                   _monotonic() - self.started if server.timing else 0.0)
+            except Exception as exc:
+                server.log_error("Exception in the access log or post_request hook", exc)
+        if not self.keep_alive:
+            self.close_after = True
+        return 0
+
+    cdef int _close_result(self) except -1:
+        """PEP 3333: close() is called on the iterable, whatever happened."""
+        result = self.result
+        self.result = None
+        if result is None or type(result) is list:
+            return 0
+        close = getattr(result, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception as exc:
+                self.server.log_error("Exception in the response iterable's close()", exc)
+        return 0
+
+    cdef int _app_failed(self, object exc) except -1:
+        environ = self.cur_environ
+        path = environ.get("RAW_URI", "") if environ is not None else ""
+        self.server.log_error(f"Error handling request {path}", exc)
+        if self.sr.headers_sent:
+            # Too late for a 500: end the connection so that the client sees
+            # an incomplete response rather than a wrong one.
+            self._end_response(False)
+            return 0
+        self.sr.status = "500 Internal Server Error"
+        self.sr.headers = []
+        self.sr.status_code = 500
+        self._end_response(False)
+        _append(&self.wbuf, PyBytes_AS_STRING(error_response(500, "")),
+                <size_t>PyBytes_GET_SIZE(error_response(500, "")))
+        return 0
+
+    cdef int _abort_response(self) except -1:
+        if self.resp_iter is not None or self.result is not None or self.sf_fd >= 0:
+            self._end_response(False)
+        return 0
+
+    # ---- I/O ----------------------------------------------------------------
+
+    cdef int _flush(self) except -2:
+        """0: all sent; 1: the socket is full; -1: the connection is gone."""
+        cdef ssize_t n
+        if self.fd < 0:
+            return 0
+        while self.wsent < self.wbuf.len:
+            n = send(self.fd, self.wbuf.data + self.wsent, self.wbuf.len - self.wsent, MSG_NOSIGNAL)
+            if n < 0:
+                if errno == EINTR:
+                    continue
+                if errno == EAGAIN:
+                    return 1
+                self.close()
+                return -1
+            self.wsent += <size_t>n
+            self.last_active = self.server.now_ms
+        self.wbuf.len = 0
+        self.wsent = 0
+        fw_buf_shrink(&self.wbuf, BUF_KEEP)
+        return 0
+
+    cdef int _want(self, uint32_t events) except -1:
+        cdef epoll_event ev
+        if self.fd < 0 or events == self.interest:
+            return 0
+        ev.events = events
+        ev.data.u64 = <uint64_t>self.fd
+        epoll_ctl(self.server.epfd, EPOLL_CTL_MOD, self.fd, &ev)
+        self.interest = events
+        return 0
+
+    cdef int _drive(self) except -1:
+        """Make all the progress possible without blocking."""
+        cdef int r
+        while self.state != CS_CLOSED:
+            if self.resp_iter is not None:
+                self._pump()
+            elif (not self.close_after and self.sf_fd < 0 and self.parsed < self.inlen
+                    and self.state != CS_LINGER):
+                self.state = CS_READING
+                self._process()
+            r = self._flush()
+            if r < 0:
+                return 0
+            if r == 0 and self.sf_fd >= 0:
+                r = self._sendfile_step()
+                if r < 0:
+                    return 0
+            if r > 0:
+                self.state = CS_SENDING
+                self._want(EPOLLOUT)
+                return 0
+            if self.resp_iter is not None:
+                continue
+            if self.close_after:
+                self._finish()
+                return 0
+            if self.parsed < self.inlen and not self.in_message:
+                continue
+            break
+        if self.state != CS_CLOSED:
+            self.state = CS_READING
+            self._want(EPOLLIN)
+        return 0
+
+    cdef int _finish(self) except -1:
+        """The last response is out: close, lingering if input may follow."""
+        if self.fd < 0:
+            self.state = CS_CLOSED
+            return 0
+        if self.state == CS_LINGER:
+            return 0
+        if self.parsed < self.inlen or self.in_message or self.error_status:
+            shutdown(self.fd, SHUT_WR)
+            self.state = CS_LINGER
+            self.last_active = self.server.now_ms
+            self._want(EPOLLIN)
+            return 0
+        self.close()
+        return 0
+
+    cdef int _stash_input(self) except -1:
+        """Keep the bytes still needed (a partial head, requests not yet
+        answered) in rbuf, so that the shared scratch buffer can be reused."""
+        cdef size_t keep = self.head_start if self.in_head else self.parsed
+        cdef size_t rest
+        if keep > self.inlen:
+            keep = self.inlen
+        rest = self.inlen - keep
+        if self.inbuf == self.server.scratch:
+            self.rbuf.len = 0
+            if rest:
+                if fw_buf_append(&self.rbuf, self.inbuf + keep, rest) < 0:
+                    raise MemoryError()
+        else:
+            fw_buf_consume(&self.rbuf, keep)
+        if self.rbuf.len == 0:
+            fw_buf_shrink(&self.rbuf, 0)
+        self.parsed -= keep
+        self.head_start = self.head_start - keep if self.in_head else 0
+        self.inbuf = self.rbuf.data
+        self.inlen = self.rbuf.len
+        return 0
+
+    cdef int on_readable(self) except -1:
+        cdef ssize_t n
+        cdef Server server = self.server
+        if self.state == CS_LINGER:
+            n = recv(self.fd, server.scratch, RECV_SIZE, 0)
+            if n == 0 or (n < 0 and errno != EAGAIN and errno != EINTR):
+                self.close()
+            return 0
+        if self.rbuf.len == 0:
+            n = recv(self.fd, server.scratch, RECV_SIZE, 0)
+            if n > 0:
+                self.inbuf = server.scratch
+                self.inlen = <size_t>n
+                self.parsed = 0
+                self.head_start = 0
+        else:
+            if fw_buf_reserve(&self.rbuf, RECV_SIZE) < 0:
+                raise MemoryError()
+            n = recv(self.fd, self.rbuf.data + self.rbuf.len, self.rbuf.cap - self.rbuf.len, 0)
+            if n > 0:
+                self.rbuf.len += <size_t>n
+                self.inbuf = self.rbuf.data
+                self.inlen = self.rbuf.len
+        if n == 0:
+            self.close()
+            return 0
+        if n < 0:
+            if errno != EAGAIN and errno != EINTR:
+                self.close()
+            return 0
+        self.last_active = server.now_ms
+        try:
+            self._drive()
+        finally:
+            if self.state != CS_CLOSED:
+                self._stash_input()
+        return 0
+
+    cdef int on_writable(self) except -1:
+        self._drive()
+        if self.state != CS_CLOSED:
+            self._stash_input()
+        return 0
+
+    cdef int on_event(self, uint32_t events) except -1:
+        if events & EPOLLOUT and self.state == CS_SENDING:
+            self.on_writable()
+        elif events & EPOLLIN:
+            self.on_readable()
+        elif events & (EPOLLERR | EPOLLHUP):
+            self.close()
+        return 0
+
+    cdef bint is_idle(self):
+        """Between requests, with nothing to send: safe to close at will."""
+        return (self.state == CS_READING and not self.in_message and self.rbuf.len == 0
+                and self.resp_iter is None and self.sf_fd < 0 and self.wbuf.len == 0)
+
+    cdef int check_timeout(self, int64_t now) except -1:
+        cdef Server server = self.server
+        cdef int64_t idle = now - self.last_active
+        if self.state == CS_LINGER:
+            if idle > LINGER_MS:
+                self.close()
+        elif self.state == CS_SENDING:
+            if idle > SEND_STALL_MS:
+                self.close()
+        elif self.in_head:
+            if now - self.head_started > server.header_timeout_ms:
+                self.close()
+        elif self.in_message:
+            if idle > server.header_timeout_ms:
+                self.close()
+        elif idle > server.keepalive_ms or server.stopping:
+            self.close()
+        return 0
+
+    cpdef close(self):
+        """Close now: the socket, the response iterable, a spooled body."""
+        if self.state == CS_CLOSED:
+            return
+        self.state = CS_CLOSED
+        if self.resp_iter is not None or self.result is not None:
+            self.resp_iter = None
+            self.cur_environ = None
+            self._close_result()
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+            self.spool_fd = -1
+        if self.fd >= 0:
+            close(self.fd)
+            self.server._forget(self.fd)
+            self.fd = -1
+        self.sr.write_cb = None
+        self.environ = None
+        fw_buf_free(&self.rbuf)
+        fw_buf_free(&self.body)
+        self.inbuf = NULL
+        self.inlen = self.parsed = 0
+
+    # ---- sans-I/O interface for tests --------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Give the connection bytes as if recv() had returned them."""
+        if self.state in (CS_CLOSED, CS_LINGER):
+            return
+        if fw_buf_append(&self.rbuf, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data)) < 0:
+            raise MemoryError()
+        self.inbuf = self.rbuf.data
+        self.inlen = self.rbuf.len
+        self._drive()
+        if self.state != CS_CLOSED:
+            self._stash_input()
+
+    def take_output(self) -> bytes:
+        """Everything the connection would have sent since the last call."""
+        out = PyBytes_FromStringAndSize(self.wbuf.data, <Py_ssize_t>self.wbuf.len)
+        self.wbuf.len = 0
+        return out
+
+    @property
+    def closing(self) -> bool:
+        return self.close_after or self.state in (CS_LINGER, CS_CLOSED)
+
+
+cdef int _write_all(int fd, const char *p, size_t n) except -1:
+    cdef ssize_t w
+    while n:
+        w = write(fd, p, n)
+        if w < 0:
+            if errno == EINTR:
+                continue
+            raise OSError(errno, os.strerror(errno))
+        p += w
+        n -= <size_t>w
+    return 0

@@ -1,0 +1,113 @@
+# PEP 3333 environ, built once per request at headers-complete from the spans
+# the parser recorded.  Constant keys come from a per-listener template dict
+# (copied per request); request keys are set here.  Common header names map
+# to interned keys through csrc's table, so no key str is built for them.
+
+cdef struct HeaderSpan:
+    size_t name_off
+    size_t name_len
+    size_t value_off
+    size_t value_len
+
+
+cdef tuple _HEADER_KEYS = tuple(
+    sys.intern(fw_header_cgi_name(i).decode("ascii")) for i in range(fw_header_count()))
+
+cdef str _HTTP11 = sys.intern("HTTP/1.1")
+cdef str _HTTP10 = sys.intern("HTTP/1.0")
+cdef str _EMPTY = ""
+
+
+cdef inline str _latin1(const char *p, size_t n):
+    # PEP 3333: "native strings" carry the request's bytes as latin-1.
+    return PyUnicode_DecodeLatin1(p, <Py_ssize_t>n, NULL)
+
+
+cdef str _decode_path(const char *p, size_t n):
+    """PATH_INFO: percent-decoded, then latin-1 (PEP 3333, like wsgiref and
+    gunicorn); most paths have no escapes and are decoded straight."""
+    cdef char stackbuf[512]
+    cdef char *tmp
+    cdef size_t m
+    if memchr(p, b'%', n) == NULL:
+        return _latin1(p, n)
+    if n <= sizeof(stackbuf):
+        m = fw_percent_decode(p, n, stackbuf)
+        return _latin1(stackbuf, m)
+    tmp = <char *>malloc(n)
+    if tmp == NULL:
+        raise MemoryError()
+    try:
+        m = fw_percent_decode(p, n, tmp)
+        return _latin1(tmp, m)
+    finally:
+        free(tmp)
+
+
+cdef str _method_name(int method, const char *p, size_t n):
+    name = _METHOD_NAMES[method]
+    if name is None:
+        name = sys.intern(_latin1(p, n))
+        _METHOD_NAMES[method] = name
+    return <str>name
+
+
+cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) except -1:
+    """Set one header's environ key; repeats are joined with "," (RFC 9110
+    §5.3, gunicorn's behaviour)."""
+    cdef char keybuf[256]
+    cdef char *heapkey = NULL
+    cdef long klen
+    if idx >= 0:
+        key = _HEADER_KEYS[idx]
+    else:
+        if h.name_len + 5 <= sizeof(keybuf):
+            klen = fw_header_cgi_key(head + h.name_off, h.name_len, keybuf)
+            if klen < 0:
+                return 0
+            key = _latin1(keybuf, <size_t>klen)
+        else:
+            heapkey = <char *>malloc(h.name_len + 5)
+            if heapkey == NULL:
+                raise MemoryError()
+            try:
+                klen = fw_header_cgi_key(head + h.name_off, h.name_len, heapkey)
+                if klen < 0:
+                    return 0
+                key = _latin1(heapkey, <size_t>klen)
+            finally:
+                free(heapkey)
+    value = _latin1(head + h.value_off, h.value_len)
+    old = environ.setdefault(key, value)
+    if old is not value:
+        environ[key] = old + "," + value
+    return 0
+
+
+def _server_addr(sockname):
+    """SERVER_NAME and SERVER_PORT of a listener, as gunicorn derives them."""
+    if isinstance(sockname, tuple):
+        return str(sockname[0]), str(sockname[1])
+    # A unix socket has no port; gunicorn reports the scheme's default.
+    return str(sockname or "localhost"), "80"
+
+
+def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=None,
+                      multithread=False, multiprocess=False, file_wrapper=None):
+    """The constant part of every request's environ on one listener."""
+    from fastwsgi._version import __version__
+    server_name, server_port = _server_addr(sockname)
+    return {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": url_scheme,
+        "wsgi.errors": errors if errors is not None else sys.stderr,
+        "wsgi.multithread": bool(multithread),
+        "wsgi.multiprocess": bool(multiprocess),
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": file_wrapper or FileWrapper,
+        "SERVER_SOFTWARE": f"fastwsgi/{__version__}",
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+        "SCRIPT_NAME": script_name,
+    }

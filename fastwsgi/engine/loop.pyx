@@ -1,0 +1,330 @@
+# The worker's event loop: one epoll set over the listeners and connections.
+#
+# Level-triggered: a connection is read once per readiness report, so no
+# recv() is made that is known to return EAGAIN, and an interest change
+# (epoll_ctl) happens only when a response does not fit the socket.  Several
+# worker processes share each listener; EPOLLEXCLUSIVE wakes one of them per
+# new connection instead of all (no thundering herd).
+
+DEF MAX_EVENTS = 256
+DEF SCRATCH_SIZE = 65536
+DEF ACCEPT_BATCH = 64
+DEF LISTENER_BIT = 0x100000000
+
+cdef extern from "<time.h>" nogil:
+    enum:
+        CLOCK_MONOTONIC
+
+
+cdef inline double _monotonic() noexcept:
+    cdef timespec ts
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return ts.tv_sec + ts.tv_nsec * 1e-9
+
+
+cdef class Server:
+    """Serve a WSGI app on already-bound listening sockets until stopped.
+
+    Used by fastwsgi.run() and by each worker process of the master."""
+
+    cdef object app
+    cdef list listeners
+    cdef list base_environs
+    cdef list defer_accept
+    cdef readonly int epfd
+    cdef list conns
+    cdef readonly int nconns
+    cdef int max_conns
+    cdef bint accepting
+    cdef char *scratch
+    cdef epoll_event *events
+
+    cdef readonly uint64_t requests
+    cdef readonly object current
+    cdef readonly bint stopping
+    cdef int64_t stop_deadline
+    cdef int64_t now_ms
+    cdef int64_t next_sweep
+
+    # settings
+    cdef size_t limit_request_line
+    cdef int max_headers
+    cdef size_t limit_request_field_size
+    cdef uint64_t limit_request_body
+    cdef size_t spool_threshold
+    cdef uint64_t max_requests
+    cdef int64_t keepalive_ms
+    cdef int64_t header_timeout_ms
+    cdef int64_t graceful_timeout_ms
+    cdef str script_name
+    cdef object error_logger
+    cdef object on_response
+    cdef object pre_request
+    cdef object tick
+    cdef bint timing
+
+    def __init__(self, app, listeners=(), *, keepalive=75.0, header_timeout=30.0,
+                 limit_request_line=4094, limit_request_fields=100,
+                 limit_request_field_size=8190, limit_request_body=0,
+                 spool_threshold=1 << 20, max_requests=0, worker_connections=1000,
+                 graceful_timeout=30.0, script_name="", url_scheme="http", errors=None,
+                 multiprocess=False, multithread=False, error_logger=None,
+                 on_response=None, pre_request=None, tick=None):
+        self.app = app
+        self.listeners = list(listeners)
+        self.epfd = -1
+        self.conns = []
+        self.accepting = True
+        # gunicorn: 0 means no limit for the line and field size; the field
+        # count is capped at 32768 whatever is asked.
+        self.limit_request_line = limit_request_line
+        self.max_headers = min(limit_request_fields or 32768, 32768)
+        self.limit_request_field_size = limit_request_field_size
+        self.limit_request_body = limit_request_body
+        self.spool_threshold = spool_threshold
+        self.max_requests = max_requests
+        self.max_conns = worker_connections if worker_connections > 0 else 1 << 30
+        self.keepalive_ms = <int64_t>(keepalive * 1000)
+        self.header_timeout_ms = <int64_t>(header_timeout * 1000)
+        self.graceful_timeout_ms = <int64_t>(graceful_timeout * 1000)
+        self.script_name = script_name.rstrip("/")
+        self.error_logger = error_logger or logging.getLogger("fastwsgi.error")
+        self.on_response = on_response
+        self.pre_request = pre_request
+        self.timing = on_response is not None
+        self.tick = tick
+        self.base_environs = []
+        self.defer_accept = []
+        for sock in self.listeners:
+            self.base_environs.append(make_base_environ(
+                sock.getsockname(), script_name=self.script_name, url_scheme=url_scheme,
+                errors=errors, multithread=multithread, multiprocess=multiprocess))
+            self.defer_accept.append(_set_defer_accept(sock))
+        self.scratch = <char *>malloc(SCRATCH_SIZE)
+        self.events = <epoll_event *>malloc(sizeof(epoll_event) * MAX_EVENTS)
+        if self.scratch == NULL or self.events == NULL:
+            raise MemoryError()
+        self._clock()
+
+    def __dealloc__(self):
+        free(self.scratch)
+        free(self.events)
+        if self.epfd >= 0:
+            close(self.epfd)
+
+    cdef void _clock(self) noexcept:
+        global _now_wall
+        cdef timespec ts
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+        self.now_ms = ts.tv_sec * 1000 + ts.tv_nsec // 1000000
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
+        _now_wall = ts.tv_sec
+
+    def serve(self):
+        """Run until stop() and the last connection is done (or a signal
+        handler raises, which propagates)."""
+        cdef int n, i
+        cdef uint64_t key
+        cdef Connection conn
+        self.epfd = epoll_create1(EPOLL_CLOEXEC)
+        if self.epfd < 0:
+            raise OSError(errno, os.strerror(errno))
+        for sock in self.listeners:
+            sock.setblocking(False)
+        self._listen(True)
+        self.next_sweep = self.now_ms + 1000
+        try:
+            while not (self.stopping and (self.nconns == 0 or self.now_ms >= self.stop_deadline)):
+                n = epoll_wait(self.epfd, self.events, MAX_EVENTS, 1000 if not self.stopping else 100)
+                if n < 0:
+                    if errno != EINTR:
+                        raise OSError(errno, os.strerror(errno))
+                    n = 0
+                self._clock()
+                for i in range(n):
+                    key = self.events[i].data.u64
+                    if key & LISTENER_BIT:
+                        self._accept(<int>(key & 0xffff))
+                        continue
+                    conn = self.conns[<int>key]
+                    if conn is None:
+                        continue
+                    try:
+                        conn.on_event(self.events[i].events)
+                    except Exception as exc:
+                        self.log_error("Internal error on a connection; closing it", exc)
+                        conn.close()
+                if self.now_ms >= self.next_sweep:
+                    self._sweep()
+                PyErr_CheckSignals()
+        finally:
+            self._close_all()
+
+    def stop(self, graceful=True):
+        """Stop serving; with graceful, finish the requests under way first
+        (bounded by graceful_timeout).  Safe to call from a signal handler."""
+        self._begin_stop(graceful)
+
+    cdef int _begin_stop(self, bint graceful) except -1:
+        cdef Connection conn
+        if not self.stopping:
+            self.stopping = True
+            self.stop_deadline = self.now_ms + (self.graceful_timeout_ms if graceful else 0)
+            if self.epfd >= 0:
+                self._listen(False)
+        if not graceful:
+            self.stop_deadline = self.now_ms
+        return 0
+
+    cdef int _listen(self, bint on) except -1:
+        """Add the listeners to the epoll set, or take them out."""
+        cdef epoll_event ev
+        cdef int i
+        if on == self.accepting and self.now_ms and self.next_sweep:
+            return 0
+        self.accepting = on
+        for i, sock in enumerate(self.listeners):
+            ev.events = EPOLLIN | EPOLLEXCLUSIVE
+            ev.data.u64 = LISTENER_BIT | <uint64_t>i
+            if on:
+                if epoll_ctl(self.epfd, EPOLL_CTL_ADD, sock.fileno(), &ev) < 0:
+                    raise OSError(errno, os.strerror(errno))
+            else:
+                epoll_ctl(self.epfd, EPOLL_CTL_DEL, sock.fileno(), &ev)
+        return 0
+
+    cdef int _accept(self, int index) except -1:
+        cdef sockaddr_storage addr
+        cdef socklen_t alen
+        cdef int fd, one = 1, k
+        cdef int lfd = self.listeners[index].fileno()
+        cdef bint deferred = self.defer_accept[index]
+        cdef Connection conn
+        cdef epoll_event ev
+        for k in range(ACCEPT_BATCH):
+            if self.nconns >= self.max_conns and not self._evict_idle():
+                self._listen(False)
+                return 0
+            alen = sizeof(addr)
+            fd = accept4(lfd, <sockaddr *>&addr, &alen, SOCK_NONBLOCK | SOCK_CLOEXEC)
+            if fd < 0:
+                if errno == EINTR or errno == ECONNABORTED or errno == EPROTO:
+                    continue
+                if errno == EMFILE or errno == ENFILE or errno == ENOBUFS or errno == ENOMEM:
+                    self.error_logger.error("accept() failed: %s", os.strerror(errno))
+                return 0
+            if addr.ss_family == AF_INET or addr.ss_family == AF_INET6:
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
+            conn = Connection.__new__(Connection)
+            base = <dict>PyDict_Copy(self.base_environs[index])
+            base["REMOTE_ADDR"], base["REMOTE_PORT"] = _peer(&addr, alen)
+            conn._init(self, fd, base)
+            while len(self.conns) <= fd:
+                self.conns.extend([None] * (len(self.conns) + 64))
+            self.conns[fd] = conn
+            self.nconns += 1
+            ev.events = EPOLLIN
+            ev.data.u64 = <uint64_t>fd
+            if epoll_ctl(self.epfd, EPOLL_CTL_ADD, fd, &ev) < 0:
+                conn.close()
+                continue
+            if deferred:
+                # TCP_DEFER_ACCEPT: the kernel hands us the connection once
+                # the request's first bytes are there, so read them now
+                # rather than after another epoll_wait.
+                conn.on_readable()
+        return 0
+
+    cdef bint _evict_idle(self) except -1:
+        """At worker_connections, close the longest-idle keep-alive
+        connection to admit a new one (as nginx reuses idle connections)."""
+        cdef Connection c, oldest = None
+        for obj in self.conns:
+            if obj is None:
+                continue
+            c = <Connection>obj
+            if c.is_idle() and (oldest is None or c.last_active < oldest.last_active):
+                oldest = c
+        if oldest is None:
+            return False
+        oldest.close()
+        return True
+
+    cdef void _forget(self, int fd) noexcept:
+        self.conns[fd] = None
+        self.nconns -= 1
+        if not self.accepting and not self.stopping and self.nconns < self.max_conns:
+            try:
+                self._listen(True)
+            except Exception:
+                pass
+
+    cdef int _sweep(self) except -1:
+        """Once a second: timeouts, the heartbeat, a graceful stop's progress."""
+        cdef Connection c
+        self.next_sweep = self.now_ms + 1000
+        for obj in self.conns:
+            if obj is not None:
+                c = <Connection>obj
+                if self.stopping and c.is_idle():
+                    c.close()
+                else:
+                    c.check_timeout(self.now_ms)
+        if self.tick is not None:
+            self.tick()
+        return 0
+
+    cdef int _close_all(self) except -1:
+        for obj in self.conns:
+            if obj is not None:
+                (<Connection>obj).close()
+        if self.epfd >= 0:
+            close(self.epfd)
+            self.epfd = -1
+        return 0
+
+    cdef void log_error(self, str message, object exc):
+        try:
+            self.error_logger.error(message, exc_info=(type(exc), exc, exc.__traceback__))
+        except Exception:
+            pass
+
+    def connection(self, listener_index=0, remote=("127.0.0.1", 40000)):
+        """A connection with no socket (fd -1), driven by feed() and read by
+        take_output(): the engine's sans-I/O interface, used by tests."""
+        cdef Connection conn = Connection.__new__(Connection)
+        if self.base_environs:
+            base = dict(self.base_environs[listener_index])
+        else:
+            base = make_base_environ(("127.0.0.1", "80"), script_name=self.script_name)
+        base["REMOTE_ADDR"], base["REMOTE_PORT"] = remote[0], str(remote[1])
+        conn._init(self, -1, base)
+        return conn
+
+
+cdef tuple _peer(sockaddr_storage *addr, socklen_t alen):
+    """REMOTE_ADDR, REMOTE_PORT as strings; a unix socket peer has neither."""
+    cdef char text[INET6_ADDRSTRLEN]
+    cdef sockaddr_in *a4
+    cdef sockaddr_in6 *a6
+    if addr.ss_family == AF_INET:
+        a4 = <sockaddr_in *>addr
+        inet_ntop(AF_INET, &a4.sin_addr, text, sizeof(text))
+        return text.decode("ascii"), str(ntohs(a4.sin_port))
+    if addr.ss_family == AF_INET6:
+        a6 = <sockaddr_in6 *>addr
+        inet_ntop(AF_INET6, &a6.sin6_addr, text, sizeof(text))
+        return text.decode("ascii"), str(ntohs(a6.sin6_port))
+    return "", ""
+
+
+def _set_defer_accept(sock):
+    """Ask the kernel to complete accept() only once data has arrived."""
+    import socket
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
+    except OSError:
+        return False
+    return True

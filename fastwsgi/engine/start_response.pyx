@@ -1,0 +1,145 @@
+# start_response (PEP 3333 "The start_response() Callable").
+#
+# Validation happens here, in the app's call, so that a bad header raises in
+# the app (which may catch it and call again with exc_info) and nothing
+# unvalidated ever reaches the wire.  The app's headers are serialised
+# straight into hbuf while they are checked; the status line, Date, Server
+# and the framing headers are added when the head is written.
+
+cdef enum AppHeaderFlags:
+    AH_SERVER = 1
+    AH_DATE = 2
+
+
+cdef inline int _check_latin1(object s, str what) except -1:
+    if type(s) is not str:
+        raise TypeError(f"{what} must be a str, not {type(s).__name__}: {s!r}")
+    if PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND:
+        raise ValueError(f"{what} must be latin-1 (PEP 3333), got {s!r}")
+    return 0
+
+
+cdef int64_t _parse_content_length(const char *p, Py_ssize_t n) except -2:
+    cdef int64_t v = 0
+    cdef Py_ssize_t i = 0
+    while i < n and p[i] == b' ':
+        i += 1
+    while n > i and p[n - 1] == b' ':
+        n -= 1
+    if i == n:
+        return -1
+    for i in range(i, n):
+        if p[i] < b'0' or p[i] > b'9' or v > 100000000000000000:
+            return -1
+        v = v * 10 + (p[i] - 48)
+    return v
+
+
+cdef class StartResponse:
+    cdef fw_buf_t hbuf
+    cdef readonly object status
+    cdef readonly object headers
+    cdef int status_code
+    cdef bint called
+    cdef bint headers_sent
+    cdef int64_t content_length
+    cdef bint app_close
+    cdef int app_flags
+    cdef object write_cb
+
+    def __dealloc__(self):
+        fw_buf_free(&self.hbuf)
+
+    cdef inline void reset(self):
+        self.called = False
+        self.headers_sent = False
+        self.status = None
+        self.headers = None
+        self.hbuf.len = 0
+
+    def __call__(self, status, headers, exc_info=None):
+        if exc_info is not None:
+            try:
+                if self.headers_sent:
+                    # PEP 3333: too late to change the response; re-raise.
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.called:
+            raise AssertionError(
+                "start_response() called a second time without exc_info (PEP 3333)")
+        self._set(status, headers)
+        return self.write_cb
+
+    cdef int _set(self, object status, object headers) except -1:
+        cdef const char *s
+        cdef Py_ssize_t n
+        cdef int code
+        _check_latin1(status, "status")
+        s = <const char *>PyUnicode_DATA(status)
+        n = PyUnicode_GET_LENGTH(status)
+        if (n < 3 or not (b'1' <= s[0] <= b'5') or not (b'0' <= s[1] <= b'9')
+                or not (b'0' <= s[2] <= b'9') or (n > 3 and s[3] != b' ')
+                or fw_find_ctl(s, <size_t>n) >= 0):
+            raise ValueError(f"status must look like '200 OK', got {status!r}")
+        code = (s[0] - 48) * 100 + (s[1] - 48) * 10 + (s[2] - 48)
+        if type(headers) is not list and type(headers) is not tuple:
+            raise TypeError(f"headers must be a list of (name, value) tuples, "
+                            f"not {type(headers).__name__}")
+        self.hbuf.len = 0
+        self.content_length = -1
+        self.app_close = False
+        self.app_flags = 0
+        for item in headers:
+            if type(item) is not tuple or len(<tuple>item) != 2:
+                raise TypeError(f"each header must be a (name, value) tuple, got {item!r}")
+            self._add((<tuple>item)[0], (<tuple>item)[1])
+        self.status = status
+        self.status_code = code
+        self.headers = headers
+        self.called = True
+        return 0
+
+    cdef int _add(self, object name, object value) except -1:
+        cdef const char *k
+        cdef const char *v
+        cdef Py_ssize_t kn, vn
+        _check_latin1(name, "header name")
+        _check_latin1(value, "header value")
+        k = <const char *>PyUnicode_DATA(name)
+        kn = PyUnicode_GET_LENGTH(name)
+        v = <const char *>PyUnicode_DATA(value)
+        vn = PyUnicode_GET_LENGTH(value)
+        if not fw_is_token(k, <size_t>kn):
+            raise ValueError(f"invalid header name {name!r}")
+        if fw_find_ctl(v, <size_t>vn) >= 0:
+            raise ValueError(f"header {name!r} has CR, LF or NUL in its value {value!r}")
+        if fw_lower_eq(k, <size_t>kn, "content-length"):
+            self.content_length = _parse_content_length(v, vn)
+            if self.content_length < 0:
+                raise ValueError(f"invalid Content-Length {value!r}")
+        elif (fw_lower_eq(k, <size_t>kn, "connection")):
+            # Hop-by-hop headers are the server's (PEP 3333); like gunicorn we
+            # drop them, but an app asking to close is obeyed.
+            if "close" in value.lower():
+                self.app_close = True
+            return 0
+        elif (fw_lower_eq(k, <size_t>kn, "transfer-encoding")
+                or fw_lower_eq(k, <size_t>kn, "keep-alive")
+                or fw_lower_eq(k, <size_t>kn, "te")
+                or fw_lower_eq(k, <size_t>kn, "trailers")
+                or fw_lower_eq(k, <size_t>kn, "upgrade")
+                or fw_lower_eq(k, <size_t>kn, "proxy-authenticate")
+                or fw_lower_eq(k, <size_t>kn, "proxy-authorization")):
+            return 0
+        elif fw_lower_eq(k, <size_t>kn, "server"):
+            self.app_flags |= AH_SERVER
+        elif fw_lower_eq(k, <size_t>kn, "date"):
+            self.app_flags |= AH_DATE
+        if (fw_buf_reserve(&self.hbuf, <size_t>(kn + vn + 4)) < 0):
+            raise MemoryError()
+        fw_buf_append(&self.hbuf, k, <size_t>kn)
+        fw_buf_append(&self.hbuf, b": ", 2)
+        fw_buf_append(&self.hbuf, v, <size_t>vn)
+        fw_buf_append(&self.hbuf, b"\r\n", 2)
+        return 0

@@ -1,0 +1,1 @@
+"""Worker processes: the native worker runs the C event loop (fastwsgi._core)."""

@@ -1,0 +1,98 @@
+"""The engine without sockets: raw bytes in, response bytes out."""
+
+from __future__ import annotations
+
+import wsgiref.validate
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from fastwsgi import _core
+
+Environ = dict[str, Any]
+
+
+def hello(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello " + environ["PATH_INFO"].encode("latin-1")]
+
+
+def make(app: Callable[..., Any] = hello, **settings: Any) -> Any:
+    return _core.Server(wsgiref.validate.validator(app), **settings).connection()
+
+
+def responses(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
+    """Split concatenated Content-Length-framed responses."""
+    out = []
+    while raw:
+        head, _, raw = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            body = b""
+            while True:
+                size_line, _, raw = raw.partition(b"\r\n")
+                size = int(size_line, 16)
+                body, raw = body + raw[:size], raw[size + 2:]
+                if size == 0:
+                    break
+        else:
+            n = int(headers.get("content-length", "0"))
+            body, raw = raw[:n], raw[n:]
+        out.append((int(lines[0].split()[1]), headers, body))
+    return out
+
+
+def test_simple_get() -> None:
+    c = make()
+    c.feed(b"GET /abc HTTP/1.1\r\nHost: x\r\n\r\n")
+    [(status, headers, body)] = responses(c.take_output())
+    assert status == 200
+    assert body == b"hello /abc"
+    assert headers["transfer-encoding"] == "chunked"  # the validator hides the list
+    assert headers["server"] == "fastwsgi"
+    assert "date" in headers
+    assert not c.closing
+
+
+def test_pipelined_requests_answered_in_order() -> None:
+    c = make()
+    c.feed(b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(50)))
+    got = responses(c.take_output())
+    assert [body for _, _, body in got] == [b"hello /%d" % i for i in range(50)]
+
+
+@pytest.mark.parametrize("split", [1, 2, 7])
+def test_fragmented_request(split: int) -> None:
+    raw = b"POST /p?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello"
+    seen: list[Environ] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ)
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        start_response("200 OK", [])
+        return [body]
+
+    c = make(app)
+    for i in range(0, len(raw), split):
+        c.feed(raw[i:i + split])
+    [(status, _, body)] = responses(c.take_output())
+    assert (status, body) == (200, b"hello")
+    env = seen[0]
+    assert env["QUERY_STRING"] == "q=1"
+    assert env["CONTENT_LENGTH"] == "5"
+    assert env["HTTP_X_A"] == "b"
+
+
+def test_smuggling_cl_te_rejected() -> None:
+    c = make()
+    c.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+    out = c.take_output()
+    assert out.startswith(b"HTTP/1.1 400 ")
+    assert b"smuggled" not in out
+    assert c.closing
