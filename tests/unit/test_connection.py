@@ -74,7 +74,7 @@ def test_fragmented_request(split: int) -> None:
     def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
         seen.append(environ)
         body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
-        start_response("200 OK", [])
+        start_response("200 OK", [("Content-Type", "text/plain")])
         return [body]
 
     c = make(app)
