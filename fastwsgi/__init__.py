@@ -19,8 +19,7 @@ def run(app: Callable[..., Any], bind: str = "127.0.0.1:8000", threads: int = 1,
     from fastwsgi.listeners import create_listener
     from fastwsgi.workers.native import EngineSettings, serve
 
-    if threads != 1:
-        settings.setdefault("extra", {})["threads"] = threads
+    settings["threads"] = threads
     listener = create_listener(bind)
     try:
         serve(app, [listener], EngineSettings(**settings))

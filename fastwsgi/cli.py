@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("app", metavar="APP_MODULE", help="module:app to serve")
     p.add_argument("-b", "--bind", action="append", default=[],
                    help="address to listen on (HOST:PORT, unix:PATH, fd://N)")
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--keep-alive", dest="keepalive", type=float, default=75.0)
     p.add_argument("--limit-request-body", type=int, default=0)
     p.add_argument("--max-requests", type=int, default=0)
@@ -55,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         log.info("Listening at: %s (%d)", describe(sock), os.getpid())
     serve(app, listeners, EngineSettings(keepalive=args.keepalive,
                                          limit_request_body=args.limit_request_body,
-                                         max_requests=args.max_requests))
+                                         max_requests=args.max_requests,
+                                         threads=args.threads))
     log.info("Shutting down")
 
 

@@ -90,6 +90,11 @@ cdef class Connection:
     cdef size_t sf_left
     cdef double started
 
+    # --threads: the app runs on a pool thread (engine/threads.pyx).
+    cdef bint in_app
+    cdef bint aborted
+    cdef object drained
+
     # Timers, in the server's coarse monotonic milliseconds.
     cdef int64_t last_active
     cdef int64_t head_started
@@ -318,7 +323,7 @@ cdef class Connection:
     cdef int _process(self) except -1:
         """Parse what is buffered; answer each complete request in order."""
         cdef int err
-        while (self.state == CS_READING and not self.close_after
+        while (self.state == CS_READING and not self.close_after and not self.in_app
                and self.resp_iter is None and self.sf_fd < 0 and self.parsed < self.inlen):
             if not self.in_message:
                 self.head_start = self.parsed
@@ -363,7 +368,6 @@ cdef class Connection:
 
     cdef int _dispatch(self) except -1:
         cdef Server server = self.server
-        cdef StartResponse sr = self.sr
         environ = self.environ
         self.environ = None
         environ["wsgi.input"] = self._take_input()
@@ -373,22 +377,47 @@ cdef class Connection:
             server._begin_stop(True)
         if server.stopping:
             self.keep_alive = False
-        sr.reset()
+        self.sr.reset()
         self.resp_bytes = 0
         if server.timing:
             self.started = _monotonic()
+        if server.pool is not None:
+            self.in_app = True
+            server.pool.submit(self)
+            return 0
         server.current = environ
+        return self._call_app()
+
+    cdef int _call_app(self) except -1:
+        cdef Server server = self.server
+        environ = self.cur_environ
         if server.pre_request is not None:
             try:
                 server.pre_request(environ)
             except Exception as exc:
                 server.log_error("Exception in pre_request hook", exc)
         try:
-            self.result = server.app(environ, sr)
+            self.result = server.app(environ, self.sr)
         except Exception as exc:
             self._app_failed(exc)
             return 0
         return self._start_body()
+
+    def _run_app_threaded(self):
+        """On a pool thread: call the app and produce the response, waiting
+        for the loop to drain wbuf whenever HIGH_WATER bytes are pending."""
+        cdef AppPool pool = self.server.pool
+        if self.drained is None:
+            self.drained = threading.Event()
+        self._call_app()
+        while self.resp_iter is not None and not self.aborted:
+            pool.finished(self)
+            self.drained.wait()
+            self.drained.clear()
+            if not self.aborted:
+                self._pump()
+        if self.aborted and (self.resp_iter is not None or self.result is not None):
+            self._end_response(False)
 
     # ---- responses ----------------------------------------------------------
 
@@ -507,7 +536,12 @@ cdef class Connection:
             self._write_head(0, False)
         self._write_body(data)
         if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
-            self._flush()
+            if self.in_app:
+                self.server.pool.finished(self)
+                self.drained.wait()
+                self.drained.clear()
+            else:
+                self._flush()
 
     cdef bint _try_sendfile(self, FileWrapper wrapper) except -1:
         """wsgi.file_wrapper over a regular file: the body goes by sendfile(2)."""
@@ -659,6 +693,8 @@ cdef class Connection:
     cdef int _drive(self) except -1:
         """Make all the progress possible without blocking."""
         cdef int r
+        if self.in_app:
+            return self._drive_for_app()
         while self.state != CS_CLOSED:
             if self.resp_iter is not None:
                 self._pump()
@@ -688,6 +724,20 @@ cdef class Connection:
         if self.state != CS_CLOSED:
             self.state = CS_READING
             self._want(EPOLLIN)
+        return 0
+
+    cdef int _drive_for_app(self) except -1:
+        """The app runs on a pool thread: send what it has produced, and let
+        it go on once the socket has taken everything."""
+        cdef int r = self._flush()
+        if r > 0:
+            self.state = CS_SENDING
+            self._want(EPOLLOUT)
+        elif r == 0:
+            self.state = CS_READING
+            self._want(0)
+            if self.drained is not None:
+                self.drained.set()
         return 0
 
     cdef int _finish(self) except -1:
@@ -774,7 +824,7 @@ cdef class Connection:
         return 0
 
     cdef int on_event(self, uint32_t events) except -1:
-        if events & EPOLLOUT and self.state == CS_SENDING:
+        if events & EPOLLOUT and (self.state == CS_SENDING or self.in_app):
             self.on_writable()
         elif events & EPOLLIN:
             self.on_readable()
@@ -784,12 +834,15 @@ cdef class Connection:
 
     cdef bint is_idle(self):
         """Between requests, with nothing to send: safe to close at will."""
-        return (self.state == CS_READING and not self.in_message and self.rbuf.len == 0
+        return (self.state == CS_READING and not self.in_message and not self.in_app
+                and self.rbuf.len == 0
                 and self.resp_iter is None and self.sf_fd < 0 and self.wbuf.len == 0)
 
     cdef int check_timeout(self, int64_t now) except -1:
         cdef Server server = self.server
         cdef int64_t idle = now - self.last_active
+        if self.in_app:
+            return 0
         if self.state == CS_LINGER:
             if idle > LINGER_MS:
                 self.close()
@@ -811,7 +864,13 @@ cdef class Connection:
         if self.state == CS_CLOSED:
             return
         self.state = CS_CLOSED
-        if self.resp_iter is not None or self.result is not None:
+        if self.in_app:
+            # The pool thread owns the response; it sees `aborted`, stops
+            # iterating and calls close() on the iterable itself.
+            self.aborted = True
+            if self.drained is not None:
+                self.drained.set()
+        elif self.resp_iter is not None or self.result is not None:
             self.resp_iter = None
             self.cur_environ = None
             self._close_result()

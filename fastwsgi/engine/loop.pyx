@@ -10,6 +10,7 @@ DEF MAX_EVENTS = 256
 DEF SCRATCH_SIZE = 65536
 DEF ACCEPT_BATCH = 64
 DEF LISTENER_BIT = 0x100000000
+DEF POOL_KEY = 0x200000000
 
 cdef extern from "<time.h>" nogil:
     enum:
@@ -62,6 +63,8 @@ cdef class Server:
     cdef object pre_request
     cdef object tick
     cdef bint timing
+    cdef int threads
+    cdef AppPool pool
 
     def __init__(self, app, listeners=(), *, keepalive=75.0, header_timeout=30.0,
                  limit_request_line=4094, limit_request_fields=100,
@@ -69,7 +72,7 @@ cdef class Server:
                  spool_threshold=1 << 20, max_requests=0, worker_connections=1000,
                  graceful_timeout=30.0, script_name="", url_scheme="http", errors=None,
                  multiprocess=False, multithread=False, error_logger=None,
-                 on_response=None, pre_request=None, tick=None):
+                 on_response=None, pre_request=None, tick=None, threads=1):
         self.app = app
         self.listeners = list(listeners)
         self.epfd = -1
@@ -93,6 +96,8 @@ cdef class Server:
         self.pre_request = pre_request
         self.timing = on_response is not None
         self.tick = tick
+        self.threads = threads
+        multithread = multithread or threads > 1
         self.base_environs = []
         self.defer_accept = []
         for sock in self.listeners:
@@ -123,19 +128,31 @@ cdef class Server:
     def serve(self):
         """Run until stop() and the last connection is done (or a signal
         handler raises, which propagates)."""
-        cdef int n, i
+        cdef int n, i, timeout
         cdef uint64_t key
         cdef Connection conn
+        cdef epoll_event ev
         self.epfd = epoll_create1(EPOLL_CLOEXEC)
         if self.epfd < 0:
             raise OSError(errno, os.strerror(errno))
         for sock in self.listeners:
             sock.setblocking(False)
         self._listen(True)
+        if self.threads > 1:
+            self.pool = AppPool(self.threads)
+            ev.events = EPOLLIN
+            ev.data.u64 = POOL_KEY
+            epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.pool.efd, &ev)
         self.next_sweep = self.now_ms + 1000
         try:
             while not (self.stopping and (self.nconns == 0 or self.now_ms >= self.stop_deadline)):
-                n = epoll_wait(self.epfd, self.events, MAX_EVENTS, 1000 if not self.stopping else 100)
+                timeout = 1000 if not self.stopping else 100
+                if self.pool is None:
+                    n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
+                else:
+                    # Let the app threads run while the loop waits.
+                    with nogil:
+                        n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
                 if n < 0:
                     if errno != EINTR:
                         raise OSError(errno, os.strerror(errno))
@@ -143,6 +160,9 @@ cdef class Server:
                 self._clock()
                 for i in range(n):
                     key = self.events[i].data.u64
+                    if key == POOL_KEY:
+                        self._pool_ready()
+                        continue
                     if key & LISTENER_BIT:
                         self._accept(<int>(key & 0xffff))
                         continue
@@ -159,11 +179,26 @@ cdef class Server:
                 PyErr_CheckSignals()
         finally:
             self._close_all()
+            if self.pool is not None:
+                self.pool.shutdown()
+                self.pool = None
 
     def stop(self, graceful=True):
         """Stop serving; with graceful, finish the requests under way first
         (bounded by graceful_timeout).  Safe to call from a signal handler."""
         self._begin_stop(graceful)
+
+    cdef int _pool_ready(self) except -1:
+        cdef Connection conn
+        for obj in self.pool.take_finished():
+            conn = <Connection>obj
+            if conn.state != CS_CLOSED:
+                try:
+                    conn.on_writable()
+                except Exception as exc:
+                    self.log_error("Internal error on a connection; closing it", exc)
+                    conn.close()
+        return 0
 
     cdef int _begin_stop(self, bint graceful) except -1:
         cdef Connection conn

@@ -30,6 +30,7 @@ class EngineSettings:
     graceful_timeout: float = 30.0
     script_name: str = ""
     multiprocess: bool = False
+    threads: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,7 +44,7 @@ def make_server(app: Callable[..., Any], listeners: list[socket.socket],
         limit_request_body=s.limit_request_body, spool_threshold=s.spool_threshold,
         max_requests=s.max_requests, worker_connections=s.worker_connections,
         graceful_timeout=s.graceful_timeout, script_name=s.script_name,
-        multiprocess=s.multiprocess, **hooks)
+        multiprocess=s.multiprocess, threads=s.threads, **hooks)
 
 
 def serve(app: Callable[..., Any], listeners: list[socket.socket],
