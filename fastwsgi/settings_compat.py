@@ -1,0 +1,375 @@
+"""Settings gunicorn has and fastwsgi accepts but ignores (see settings.py).
+
+They parse and validate like gunicorn's, so a gunicorn config or command line
+that uses them still starts; ``Config.ignored_settings_in_use()`` lists the
+ones set to a non-default value, and the master logs one line for each.
+
+Terminate TLS and HTTP/2 in a proxy in front of fastwsgi; ASGI apps need an
+ASGI server.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastwsgi import validators as v
+from fastwsgi.config import Setting
+
+
+class _Ignored(Setting):
+    implemented = False
+
+
+# -- SSL ----------------------------------------------------------------------
+
+
+class _SSL(_Ignored):
+    section = "SSL"
+
+
+class KeyFile(_SSL):
+    name = "keyfile"
+    cli = ("--keyfile",)
+    meta = "FILE"
+    validator = v.validate_string
+    default = None
+    desc = "gunicorn's TLS private key file. Ignored: terminate TLS in a proxy."
+
+
+class CertFile(_SSL):
+    name = "certfile"
+    cli = ("--certfile",)
+    meta = "FILE"
+    validator = v.validate_string
+    default = None
+    desc = "gunicorn's TLS certificate file. Ignored: terminate TLS in a proxy."
+
+
+class SSLVersion(_SSL):
+    name = "ssl_version"
+    cli = ("--ssl-version",)
+    validator = v.validate_any
+    default = 2
+    default_doc = "ssl.PROTOCOL_TLS"
+    desc = "gunicorn's deprecated TLS version choice. Ignored."
+
+
+class CertReqs(_SSL):
+    name = "cert_reqs"
+    cli = ("--cert-reqs",)
+    validator = v.validate_non_negative_int
+    default = 0
+    desc = "gunicorn's client-certificate requirement (0, 1, 2). Ignored."
+
+
+class CACerts(_SSL):
+    name = "ca_certs"
+    cli = ("--ca-certs",)
+    meta = "FILE"
+    validator = v.validate_string
+    default = None
+    desc = "gunicorn's CA certificates file. Ignored."
+
+
+class SuppressRaggedEOFs(_SSL):
+    name = "suppress_ragged_eofs"
+    cli = ("--suppress-ragged-eofs",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = True
+    desc = "gunicorn's TLS ragged-EOF handling. Ignored."
+
+
+class DoHandshakeOnConnect(_SSL):
+    name = "do_handshake_on_connect"
+    cli = ("--do-handshake-on-connect",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = "gunicorn's TLS handshake timing. Ignored."
+
+
+class Ciphers(_SSL):
+    name = "ciphers"
+    cli = ("--ciphers",)
+    validator = v.validate_string
+    default = None
+    desc = "gunicorn's OpenSSL cipher list. Ignored."
+
+
+def ssl_context(config: Any, default_ssl_context_factory: Any) -> Any:
+    return default_ssl_context_factory()  # gunicorn's default: the factory's context
+
+
+class SSLContext(_Ignored):
+    name = "ssl_context"
+    section = "Server Hooks"
+    validator = v.validate_callable(2)
+    default = ssl_context
+    default_doc = "def ssl_context(config, default_ssl_context_factory): return the factory's"
+    desc = "gunicorn's hook building the SSLContext. Ignored with TLS."
+
+
+# -- Control ------------------------------------------------------------------
+
+
+class _Control(_Ignored):
+    section = "Control"
+
+
+class ControlSocket(_Control):
+    name = "control_socket"
+    cli = ("--control-socket",)
+    meta = "PATH"
+    validator = v.validate_string
+    default = None
+    default_doc = "gunicorn: $XDG_RUNTIME_DIR/gunicorn.ctl"
+    desc = """\
+        gunicorn 25's gunicornc control socket. Ignored: fastwsgi's control
+        server speaks supervisor's XML-RPC (supervisorctl).
+        """
+
+
+class ControlSocketMode(_Control):
+    name = "control_socket_mode"
+    cli = ("--control-socket-mode",)
+    meta = "INT"
+    validator = v.validate_file_mode
+    default = 0o600
+    default_doc = "0o600"
+    desc = "gunicorn 25's control socket permissions. Ignored."
+
+
+class ControlSocketDisable(_Control):
+    name = "control_socket_disable"
+    cli = ("--no-control-socket",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = "gunicorn 25's switch to disable the control socket. Ignored."
+
+
+# -- Dirty Arbiters (gunicorn 25) -----------------------------------------------
+
+
+class _Dirty(_Ignored):
+    section = "Dirty Arbiters"
+
+
+class DirtyApps(_Dirty):
+    name = "dirty_apps"
+    cli = ("--dirty-app",)
+    action = "append"
+    meta = "STRING"
+    validator = v.validate_list_string
+    default: ClassVar[list[str]] = []
+    desc = "gunicorn 25's apps for the dirty worker pool. Ignored."
+
+
+class DirtyWorkers(_Dirty):
+    name = "dirty_workers"
+    cli = ("--dirty-workers",)
+    meta = "INT"
+    validator = v.validate_non_negative_int
+    default = 0
+    desc = "gunicorn 25's number of dirty workers. Ignored."
+
+
+class DirtyTimeout(_Dirty):
+    name = "dirty_timeout"
+    cli = ("--dirty-timeout",)
+    meta = "INT"
+    validator = v.validate_non_negative_int
+    default = 300
+    desc = "gunicorn 25's dirty task timeout. Ignored."
+
+
+class DirtyThreads(_Dirty):
+    name = "dirty_threads"
+    cli = ("--dirty-threads",)
+    meta = "INT"
+    validator = v.validate_pos_int
+    default = 1
+    desc = "gunicorn 25's threads per dirty worker. Ignored."
+
+
+class DirtyGracefulTimeout(_Dirty):
+    name = "dirty_graceful_timeout"
+    cli = ("--dirty-graceful-timeout",)
+    meta = "INT"
+    validator = v.validate_non_negative_int
+    default = 30
+    desc = "gunicorn 25's dirty worker shutdown timeout. Ignored."
+
+
+def on_dirty_starting(arbiter: Any) -> None:
+    pass
+
+
+def dirty_post_fork(arbiter: Any, worker: Any) -> None:
+    pass
+
+
+def dirty_worker_init(worker: Any) -> None:
+    pass
+
+
+def dirty_worker_exit(arbiter: Any, worker: Any) -> None:
+    pass
+
+
+class _DirtyHook(_Ignored):
+    section = "Dirty Arbiter Hooks"
+
+
+class OnDirtyStarting(_DirtyHook):
+    name = "on_dirty_starting"
+    validator = v.validate_callable(1)
+    default = on_dirty_starting
+    desc = "gunicorn 25's hook before the dirty arbiter starts. Ignored."
+
+
+class DirtyPostFork(_DirtyHook):
+    name = "dirty_post_fork"
+    validator = v.validate_callable(2)
+    default = dirty_post_fork
+    desc = "gunicorn 25's hook after a dirty worker is forked. Ignored."
+
+
+class DirtyWorkerInit(_DirtyHook):
+    name = "dirty_worker_init"
+    validator = v.validate_callable(1)
+    default = dirty_worker_init
+    desc = "gunicorn 25's hook after a dirty worker loads its apps. Ignored."
+
+
+class DirtyWorkerExit(_DirtyHook):
+    name = "dirty_worker_exit"
+    validator = v.validate_callable(2)
+    default = dirty_worker_exit
+    desc = "gunicorn 25's hook when a dirty worker exits. Ignored."
+
+
+# -- HTTP/2 (gunicorn 25) -------------------------------------------------------
+
+
+class _HTTP2(_Ignored):
+    section = "HTTP/2"
+
+
+class HTTPProtocols(_HTTP2):
+    name = "http_protocols"
+    cli = ("--http-protocols",)
+    meta = "STRING"
+    validator = v.validate_protocol_list("h1", "h2", "h3")
+    default = "h1"
+    desc = "gunicorn 25's HTTP versions (h1, h2). Ignored: fastwsgi speaks HTTP/1.x."
+
+
+class HTTP2MaxConcurrentStreams(_HTTP2):
+    name = "http2_max_concurrent_streams"
+    cli = ("--http2-max-concurrent-streams",)
+    meta = "INT"
+    validator = v.validate_pos_int
+    default = 100
+    desc = "gunicorn 25's HTTP/2 stream limit. Ignored."
+
+
+class HTTP2InitialWindowSize(_HTTP2):
+    name = "http2_initial_window_size"
+    cli = ("--http2-initial-window-size",)
+    meta = "INT"
+    validator = v.validate_pos_int
+    default = 65535
+    desc = "gunicorn 25's HTTP/2 flow-control window. Ignored."
+
+
+class HTTP2MaxFrameSize(_HTTP2):
+    name = "http2_max_frame_size"
+    cli = ("--http2-max-frame-size",)
+    meta = "INT"
+    validator = v.validate_pos_int
+    default = 16384
+    desc = "gunicorn 25's HTTP/2 frame size limit. Ignored."
+
+
+class HTTP2MaxHeaderListSize(_HTTP2):
+    name = "http2_max_header_list_size"
+    cli = ("--http2-max-header-list-size",)
+    meta = "INT"
+    validator = v.validate_non_negative_int
+    default = 65536
+    desc = "gunicorn 25's HTTP/2 header list limit. Ignored."
+
+
+# -- ASGI, uWSGI protocol and parser choice (gunicorn 24/25) ----------------------
+
+
+class AsgiLoop(_Ignored):
+    name = "asgi_loop"
+    section = "Worker Processes"
+    cli = ("--asgi-loop",)
+    meta = "STRING"
+    validator = v.validate_choice("auto", "asyncio", "uvloop")
+    default = "auto"
+    desc = "gunicorn 24's event loop for its ASGI worker. Ignored: WSGI only."
+
+
+class AsgiLifespan(_Ignored):
+    name = "asgi_lifespan"
+    section = "Worker Processes"
+    cli = ("--asgi-lifespan",)
+    meta = "STRING"
+    validator = v.validate_choice("auto", "on", "off")
+    default = "auto"
+    desc = "gunicorn 24's ASGI lifespan handling. Ignored: WSGI only."
+
+
+class AsgiDisconnectGracePeriod(_Ignored):
+    name = "asgi_disconnect_grace_period"
+    section = "Worker Processes"
+    cli = ("--asgi-disconnect-grace-period",)
+    meta = "INT"
+    validator = v.validate_non_negative_int
+    default = 3
+    desc = "gunicorn 25's ASGI disconnect grace period. Ignored: WSGI only."
+
+
+class HTTPParser(_Ignored):
+    name = "http_parser"
+    section = "Worker Processes"
+    cli = ("--http-parser",)
+    meta = "STRING"
+    validator = v.validate_choice("auto", "fast", "python")
+    default = "auto"
+    desc = "gunicorn 25's HTTP parser choice. Ignored: fastwsgi always uses llhttp."
+
+
+class RootPath(_Ignored):
+    name = "root_path"
+    section = "Server Mechanics"
+    cli = ("--root-path",)
+    meta = "STRING"
+    validator = v.validate_string
+    default = ""
+    desc = "gunicorn 24's ASGI root_path. Ignored: for WSGI, set SCRIPT_NAME via raw_env."
+
+
+class Protocol(_Ignored):
+    name = "protocol"
+    section = "Server Mechanics"
+    cli = ("--protocol",)
+    meta = "STRING"
+    validator = v.validate_choice("http", "uwsgi")
+    default = "http"
+    desc = "gunicorn 24's wire protocol (http, uwsgi). Ignored: HTTP only."
+
+
+class UwsgiAllowIPs(_Ignored):
+    name = "uwsgi_allow_ips"
+    section = "Server Mechanics"
+    cli = ("--uwsgi-allow-from",)
+    meta = "STRING"
+    validator = v.validate_ip_allow_list
+    default = "127.0.0.1,::1"
+    desc = "gunicorn 24's addresses allowed to speak uWSGI. Ignored with protocol."

@@ -1,0 +1,501 @@
+"""Settings: Server Mechanics, Process Naming, Debugging (see settings.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fastwsgi import validators as v
+from fastwsgi.config import Setting
+
+# -- Server Mechanics -----------------------------------------------------------
+
+
+class _Mechanics(Setting):
+    section = "Server Mechanics"
+
+
+class PreloadApp(_Mechanics):
+    name = "preload_app"
+    cli = ("--preload",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Import the application in the master, before forking the workers.
+
+        Saves memory (pages are shared copy-on-write) and boot time; without it,
+        each worker imports the app itself, so restarting the workers (HUP)
+        also reloads the application code.
+        """
+
+
+class Sendfile(_Mechanics):
+    name = "sendfile"
+    cli = ("--no-sendfile",)
+    action = "store_const"
+    const = False
+    validator = v.validate_bool
+    default = None
+    default_doc = "None (enabled unless SENDFILE says otherwise)"
+    desc = """\
+        Set to False (``--no-sendfile``) to stop using sendfile() for wsgi.file_wrapper.
+
+        When left unset, the ``SENDFILE`` environment variable decides (y, 1,
+        yes or true enable it); without it, sendfile() is used.
+        """
+
+
+class ReusePort(_Mechanics):
+    name = "reuse_port"
+    cli = ("--reuse-port",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Set SO_REUSEPORT on the listening sockets.
+        """
+
+
+class Chdir(_Mechanics):
+    name = "chdir"
+    cli = ("--chdir",)
+    meta = "DIR"
+    validator = v.validate_chdir
+    default = "."
+    default_doc = "the working directory at start"
+    desc = """\
+        Change to this directory before loading the application.
+
+        The directory is also put first on sys.path, so the app's modules are
+        found relative to it.
+        """
+
+    @classmethod
+    def initial(cls, environ: Mapping[str, str]) -> Any:
+        # Prefer $PWD when it is the same directory: it keeps the symlinked
+        # path (as gunicorn's util.getcwd), so a deploy that flips a "current"
+        # symlink is followed by a reload.
+        cwd = os.getcwd()
+        pwd = environ.get("PWD")
+        try:
+            if pwd and os.path.samefile(pwd, cwd):
+                return pwd
+        except OSError:
+            pass
+        return cwd
+
+
+class Daemon(_Mechanics):
+    name = "daemon"
+    cli = ("-D", "--daemon")
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Detach from the terminal and run in the background.
+        """
+
+
+class RawEnv(_Mechanics):
+    name = "raw_env"
+    cli = ("-e", "--env")
+    action = "append"
+    meta = "ENV"
+    validator = v.validate_env_list
+    default: ClassVar[list[str]] = []
+    desc = """\
+        Set environment variables for the server, as KEY=VALUE; repeatable.
+
+        For example ``--env FOO=1``, or ``raw_env = ["FOO=1"]`` in a config file.
+        ``SCRIPT_NAME`` set this way becomes the default SCRIPT_NAME of every
+        request, as in gunicorn.
+        """
+
+
+class Pidfile(_Mechanics):
+    name = "pidfile"
+    cli = ("-p", "--pid")
+    meta = "FILE"
+    validator = v.validate_string
+    default = None
+    desc = """\
+        Write the master's PID to this file (none by default).
+        """
+
+
+class WorkerTmpDir(_Mechanics):
+    name = "worker_tmp_dir"
+    cli = ("--worker-tmp-dir",)
+    meta = "DIR"
+    validator = v.validate_string
+    default = None
+    implemented = False
+    desc = """\
+        gunicorn's directory for the workers' heartbeat files.
+
+        Ignored: fastwsgi's heartbeat is a shared-memory slot, with no file and
+        no fchmod() on the request path.
+        """
+
+
+class User(_Mechanics):
+    name = "user"
+    cli = ("-u", "--user")
+    meta = "USER"
+    validator = v.validate_user
+    default = None
+    default_doc = "os.geteuid()"
+    desc = """\
+        Run the workers as this user (a name or a numeric uid).
+        """
+
+
+class Group(_Mechanics):
+    name = "group"
+    cli = ("-g", "--group")
+    meta = "GROUP"
+    validator = v.validate_group
+    default = None
+    default_doc = "os.getegid()"
+    desc = """\
+        Run the workers as this group (a name or a numeric gid).
+        """
+
+
+class Umask(_Mechanics):
+    name = "umask"
+    cli = ("-m", "--umask")
+    meta = "INT"
+    validator = v.validate_umask
+    default = 0
+    desc = """\
+        The umask for files the server creates, unix sockets included.
+
+        An int or a string for int(value, 0); a leading 0 means octal, so
+        ``0022``, ``0o22`` and ``18`` are the same mask.
+        """
+
+
+class Initgroups(_Mechanics):
+    name = "initgroups"
+    cli = ("--initgroups",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Give the workers all the supplementary groups of ``user``.
+        """
+
+
+class TmpUploadDir(_Mechanics):
+    name = "tmp_upload_dir"
+    meta = "DIR"
+    validator = v.validate_string
+    default = None
+    desc = """\
+        Directory for request bodies spooled to disk (see spool_threshold).
+
+        The system temporary directory when unset.
+        """
+
+
+class SpoolThreshold(_Mechanics):
+    name = "spool_threshold"
+    cli = ("--spool-threshold",)
+    meta = "BYTES"
+    validator = v.validate_non_negative_int
+    default = 1048576
+    desc = """\
+        Request bodies larger than this many bytes are spooled to a temporary file.
+
+        fastwsgi only. Smaller bodies stay in memory.
+        """
+
+
+class SecureSchemeHeaders(_Mechanics):
+    name = "secure_scheme_headers"
+    validator = v.validate_dict
+    default: ClassVar[dict[str, str]] = {
+        "X-FORWARDED-PROTOCOL": "ssl",
+        "X-FORWARDED-PROTO": "https",
+        "X-FORWARDED-SSL": "on",
+    }
+    desc = """\
+        Headers (upper-case names) and values by which a trusted proxy marks HTTPS.
+
+        From an address in forwarded_allow_ips, a request carrying one of these
+        header/value pairs gets ``wsgi.url_scheme = "https"``. Values are
+        compared exactly. Make sure the proxy strips these headers from clients.
+        """
+
+
+class ForwardedAllowIPs(_Mechanics):
+    name = "forwarded_allow_ips"
+    cli = ("--forwarded-allow-ips",)
+    meta = "STRING"
+    validator = v.validate_ip_allow_list
+    default = "127.0.0.1,::1"
+    default_doc = "'127.0.0.1,::1', or $FORWARDED_ALLOW_IPS when set"
+    env_var = "FORWARDED_ALLOW_IPS"
+    desc = """\
+        Proxy addresses (IPs or networks, comma separated) trusted for forwarded headers.
+
+        ``*`` trusts every address. Applies to secure_scheme_headers and
+        forwarder_headers; unix-socket peers are always trusted.
+        """
+
+    @classmethod
+    def initial(cls, environ: Mapping[str, str]) -> Any:
+        return environ.get("FORWARDED_ALLOW_IPS", cls.default)
+
+
+class ForwarderHeaders(_Mechanics):
+    name = "forwarder_headers"
+    cli = ("--forwarder-headers",)
+    meta = "STRING"
+    validator = v.validate_string_to_list
+    default = "SCRIPT_NAME,PATH_INFO"
+    desc = """\
+        Headers a trusted proxy may set to override environ keys (comma separated).
+
+        Only from addresses in forwarded_allow_ips; for example SCRIPT_NAME,
+        PATH_INFO or REMOTE_USER.
+        """
+
+
+class PythonPath(_Mechanics):
+    name = "pythonpath"
+    cli = ("--pythonpath",)
+    meta = "STRING"
+    validator = v.validate_string
+    default = None
+    desc = """\
+        Directories to put on sys.path before loading the app (comma separated).
+        """
+
+
+class _Ignored(_Mechanics):
+    implemented = False
+
+
+class Paste(_Ignored):
+    name = "paste"
+    cli = ("--paste", "--paster")
+    meta = "STRING"
+    validator = v.validate_string
+    default = None
+    desc = """\
+        gunicorn's PasteDeploy config file. Ignored: give the app as module:app.
+        """
+
+
+class RawPasteGlobalConf(_Ignored):
+    name = "raw_paste_global_conf"
+    cli = ("--paste-global",)
+    action = "append"
+    meta = "CONF"
+    validator = v.validate_list_string
+    default: ClassVar[list[str]] = []
+    desc = """\
+        gunicorn's PasteDeploy global variables. Ignored with paste.
+        """
+
+
+class ProxyProtocol(_Ignored):
+    name = "proxy_protocol"
+    cli = ("--proxy-protocol",)
+    meta = "MODE"
+    nargs = "?"
+    const = "auto"
+    validator = v.validate_proxy_protocol
+    default = "off"
+    desc = """\
+        gunicorn's PROXY protocol support (off, v1, v2, auto). Not implemented yet.
+        """
+
+
+class ProxyAllowIPs(_Ignored):
+    name = "proxy_allow_ips"
+    cli = ("--proxy-allow-from",)
+    meta = "STRING"
+    validator = v.validate_ip_allow_list
+    default = "127.0.0.1,::1"
+    desc = """\
+        Addresses allowed to send the PROXY protocol header. Ignored with proxy_protocol.
+        """
+
+
+class PermitObsoleteFolding(_Ignored):
+    name = "permit_obsolete_folding"
+    cli = ("--permit-obsolete-folding",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Accept obsolete header line folding. Ignored: fastwsgi always refuses it (400).
+        """
+
+
+class StripHeaderSpaces(_Ignored):
+    name = "strip_header_spaces"
+    cli = ("--strip-header-spaces",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Strip spaces before the colon in header lines. Ignored: a request smuggling risk.
+        """
+
+
+class PermitUnconventionalHTTPMethod(_Ignored):
+    name = "permit_unconventional_http_method"
+    cli = ("--permit-unconventional-http-method",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Accept unusual HTTP methods. Ignored: the parser's method rules apply.
+        """
+
+
+class PermitUnconventionalHTTPVersion(_Ignored):
+    name = "permit_unconventional_http_version"
+    cli = ("--permit-unconventional-http-version",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Accept HTTP versions other than 1.0 and 1.1. Ignored.
+        """
+
+
+class CasefoldHTTPMethod(_Ignored):
+    name = "casefold_http_method"
+    cli = ("--casefold-http-method",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Upper-case received HTTP methods. Ignored: methods are case-sensitive.
+        """
+
+
+class HeaderMap(_Ignored):
+    name = "header_map"
+    cli = ("--header-map",)
+    meta = "STRING"
+    validator = v.validate_choice("drop", "refuse", "dangerous")
+    default = "drop"
+    desc = """\
+        What to do with header names containing "_": drop, refuse or dangerous.
+
+        Ignored: fastwsgi always behaves as ``drop`` (gunicorn's default), so
+        ``X-Auth_User`` can never pose as ``X-Auth-User``.
+        """
+
+
+# -- Process Naming -------------------------------------------------------------
+
+
+class ProcName(Setting):
+    name = "proc_name"
+    section = "Process Naming"
+    cli = ("-n", "--name")
+    meta = "STRING"
+    validator = v.validate_string
+    default = None
+    desc = """\
+        The base of the process titles shown by ps and top (needs setproctitle).
+
+        Defaults to default_proc_name, which is the app (module:app).
+        """
+
+
+class DefaultProcName(Setting):
+    name = "default_proc_name"
+    section = "Process Naming"
+    validator = v.validate_string
+    default = "fastwsgi"
+    desc = """\
+        Internal: the process title base when proc_name is unset; set to the app.
+        """
+
+
+# -- Debugging ------------------------------------------------------------------
+
+
+class _Debugging(Setting):
+    section = "Debugging"
+
+
+class Reload(_Debugging):
+    name = "reload"
+    cli = ("--reload",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Restart the workers when the application's source files change.
+
+        For development only; incompatible with preload_app.
+        """
+
+
+class ReloadEngine(_Debugging):
+    name = "reload_engine"
+    cli = ("--reload-engine",)
+    meta = "STRING"
+    validator = v.validate_choice("auto", "poll", "inotify")
+    default = "auto"
+    implemented = False
+    desc = """\
+        gunicorn's choice of file watcher (auto, poll, inotify). Ignored.
+        """
+
+
+class ReloadExtraFiles(_Debugging):
+    name = "reload_extra_files"
+    cli = ("--reload-extra-file",)
+    action = "append"
+    meta = "FILES"
+    validator = v.validate_list_of_existing_files
+    default: ClassVar[list[str]] = []
+    desc = """\
+        More files (or glob patterns) whose change triggers a reload.
+        """
+
+
+class Spew(_Debugging):
+    name = "spew"
+    cli = ("--spew",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    implemented = False
+    desc = """\
+        gunicorn's trace of every executed line. Ignored.
+        """
+
+
+class CheckConfig(_Debugging):
+    name = "check_config"
+    cli = ("--check-config",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Check the configuration (and that the app imports), then exit: 0 if valid, 1 if not.
+        """
+
+
+class PrintConfig(_Debugging):
+    name = "print_config"
+    cli = ("--print-config",)
+    action = "store_true"
+    validator = v.validate_bool
+    default = False
+    desc = """\
+        Print every setting's resolved value, then exit; implies check_config.
+        """

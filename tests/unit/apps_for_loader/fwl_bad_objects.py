@@ -1,0 +1,4 @@
+"""Loader fixture: objects that are not WSGI applications."""
+
+app = 42
+application = None

@@ -1,0 +1,3 @@
+"""Loader fixture: fails while being imported."""
+
+raise RuntimeError("import-time failure")

@@ -1,0 +1,723 @@
+"""The settings registry, the CLI it generates, config files and precedence."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fastwsgi import validators as v
+from fastwsgi.config import (
+    KNOWN_SETTINGS,
+    Config,
+    ignored_setting_names,
+    load_config,
+    resolve_worker_mode,
+    sections,
+    settings_by_name,
+)
+from fastwsgi.errors import ConfigError, HaltServer
+
+# Every setting name of gunicorn 23 (config.py), kept here on purpose: a
+# gunicorn config must never hit "unknown setting" for one of these.
+GUNICORN_23_SETTINGS = [
+    "config", "wsgi_app", "bind", "backlog", "workers", "worker_class", "threads",
+    "worker_connections", "max_requests", "max_requests_jitter", "timeout",
+    "graceful_timeout", "keepalive", "limit_request_line", "limit_request_fields",
+    "limit_request_field_size", "reload", "reload_engine", "reload_extra_files", "spew",
+    "check_config", "print_config", "preload_app", "sendfile", "reuse_port", "chdir",
+    "daemon", "raw_env", "pidfile", "worker_tmp_dir", "user", "group", "umask",
+    "initgroups", "tmp_upload_dir", "secure_scheme_headers", "forwarded_allow_ips",
+    "accesslog", "disable_redirect_access_to_syslog", "access_log_format", "errorlog",
+    "loglevel", "capture_output", "logger_class", "logconfig", "logconfig_dict",
+    "logconfig_json", "syslog_addr", "syslog", "syslog_prefix", "syslog_facility",
+    "enable_stdio_inheritance", "statsd_host", "dogstatsd_tags", "statsd_prefix",
+    "proc_name", "default_proc_name", "pythonpath", "paste", "on_starting", "on_reload",
+    "when_ready", "pre_fork", "post_fork", "post_worker_init", "worker_int", "worker_abort",
+    "pre_exec", "pre_request", "post_request", "child_exit", "worker_exit",
+    "nworkers_changed", "on_exit", "ssl_context", "proxy_protocol", "proxy_allow_ips",
+    "keyfile", "certfile", "ssl_version", "cert_reqs", "ca_certs", "suppress_ragged_eofs",
+    "do_handshake_on_connect", "ciphers", "raw_paste_global_conf",
+    "permit_obsolete_folding", "strip_header_spaces", "permit_unconventional_http_method",
+    "permit_unconventional_http_version", "casefold_http_method", "forwarder_headers",
+    "header_map",
+]
+
+# Added by gunicorn 24 and 25 (ASGI, uWSGI, HTTP/2, dirty arbiters, control socket).
+GUNICORN_24_25_SETTINGS = [
+    "asgi_loop", "asgi_lifespan", "asgi_disconnect_grace_period", "http_parser",
+    "root_path", "protocol", "uwsgi_allow_ips", "enable_backlog_metric", "http_protocols",
+    "http2_max_concurrent_streams", "http2_initial_window_size", "http2_max_frame_size",
+    "http2_max_header_list_size", "dirty_apps", "dirty_workers", "dirty_timeout",
+    "dirty_threads", "dirty_graceful_timeout", "on_dirty_starting", "dirty_post_fork",
+    "dirty_worker_init", "dirty_worker_exit", "control_socket", "control_socket_mode",
+    "control_socket_disable",
+]
+
+FASTWSGI_SETTINGS = [
+    "limit_request_body", "header_timeout", "max_worker_memory", "spool_threshold",
+]
+
+# Hook name -> the number of positional arguments gunicorn passes.
+HOOK_ARITIES = {
+    "on_starting": 1, "on_reload": 1, "when_ready": 1, "pre_fork": 2, "post_fork": 2,
+    "post_worker_init": 1, "worker_int": 1, "worker_abort": 1, "pre_exec": 1,
+    "pre_request": 2, "post_request": 4, "child_exit": 2, "worker_exit": 2,
+    "nworkers_changed": 3, "on_exit": 1, "ssl_context": 2,
+}
+
+DEPLOYMENT_GUIDE_CONFIG = """\
+import multiprocessing
+bind = '0.0.0.0:9000'
+workers = multiprocessing.cpu_count() * 2 + 1
+backlog = 2048
+worker_class = "gevent"
+worker_connections = 1024
+daemon = False
+debug = True
+timeout = 30
+proc_name = 'image_handler'
+pidfile = '/var/log/gunicorn.pid'
+errorlog = '/var/log/gunicorn.log'
+"""
+
+
+@pytest.fixture(autouse=True)
+def in_tmp_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """Run in an empty directory, so no ./gunicorn.conf.py is picked up by accident."""
+    monkeypatch.chdir(tmp_path)
+    saved_path = list(sys.path)
+    saved_modules = set(sys.modules)
+    yield tmp_path
+    sys.path[:] = saved_path
+    for name in set(sys.modules) - saved_modules:
+        del sys.modules[name]
+
+
+def write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def unknown_name_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage() for record in caplog.records
+        if record.name == "fastwsgi.error" and record.levelno == logging.WARNING
+    ]
+
+
+# -- registry invariants ------------------------------------------------------------
+
+
+def test_every_default_validates() -> None:
+    for setting in KNOWN_SETTINGS:
+        setting.validate(setting.initial({}))
+    Config({})  # and the whole set builds
+
+
+def test_every_setting_is_documented() -> None:
+    for setting in KNOWN_SETTINGS:
+        assert setting.desc and setting.short, setting.name
+        assert setting.section, setting.name
+        assert "\n" not in setting.short
+
+
+def test_names_and_flags_are_unique() -> None:
+    names = [setting.name for setting in KNOWN_SETTINGS]
+    assert len(names) == len(set(names))
+    flags = [flag for setting in KNOWN_SETTINGS for flag in setting.cli]
+    assert len(flags) == len(set(flags))
+    assert not {"-h", "--help", "-v", "--version"} & set(flags)
+
+
+def test_all_gunicorn_settings_exist() -> None:
+    known = settings_by_name()
+    missing = [n for n in GUNICORN_23_SETTINGS + GUNICORN_24_25_SETTINGS if n not in known]
+    assert missing == []
+    assert all(name in known for name in FASTWSGI_SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("name", "flag"),
+    [
+        ("workers", "-w"), ("bind", "-b"), ("worker_class", "-k"), ("timeout", "-t"),
+        ("daemon", "-D"), ("raw_env", "-e"), ("pidfile", "-p"), ("user", "-u"),
+        ("group", "-g"), ("umask", "-m"), ("proc_name", "-n"), ("config", "-c"),
+        ("enable_stdio_inheritance", "-R"), ("keepalive", "--keep-alive"),
+        ("limit_request_field_size", "--limit-request-field_size"),
+        ("sendfile", "--no-sendfile"), ("errorlog", "--log-file"),
+        ("accesslog", "--access-logfile"), ("preload_app", "--preload"),
+        ("paste", "--paster"), ("proxy_allow_ips", "--proxy-allow-from"),
+    ],
+)
+def test_gunicorn_flags(name: str, flag: str) -> None:
+    assert flag in settings_by_name()[name].cli
+
+
+def test_deliberate_defaults() -> None:
+    cfg = Config({})
+    assert cfg.keepalive == 75  # gunicorn: 2 (see the setting's description)
+    assert cfg.limit_request_body == 0
+    assert cfg.header_timeout == 30
+    assert cfg.max_worker_memory == 0
+    assert cfg.spool_threshold == 1048576
+    assert (cfg.limit_request_line, cfg.limit_request_fields) == (4094, 100)
+    assert (cfg.timeout, cfg.graceful_timeout, cfg.workers) == (30, 30, 1)
+    assert cfg.bind == ["127.0.0.1:8000"]
+    assert cfg.uid == os.geteuid() and cfg.gid == os.getegid()
+
+
+def test_hooks_have_gunicorn_arities_and_noop_defaults() -> None:
+    known = settings_by_name()
+    for name, arity in HOOK_ARITIES.items():
+        default = known[name].default
+        assert v.accepts_positional(default, arity), name
+        assert known[name].section == "Server Hooks"
+    cfg = Config({})
+    assert cfg.on_starting(object()) is None
+    assert cfg.post_request(None, None, None, None) is None
+
+
+def test_ignored_settings_include_tls_statsd_and_paste() -> None:
+    ignored = set(ignored_setting_names())
+    expected = {
+        "certfile", "keyfile", "ssl_version", "cert_reqs", "ca_certs", "ciphers",
+        "suppress_ragged_eofs", "do_handshake_on_connect", "statsd_host", "statsd_prefix",
+        "dogstatsd_tags", "paste", "reload_engine", "spew", "strip_header_spaces",
+    }
+    assert expected <= ignored
+    assert not {"sendfile", "workers", "bind", "keepalive", "threads"} & ignored
+
+
+def test_sections_keep_gunicorn_grouping() -> None:
+    names = [section for section, _ in sections()]
+    assert names[:4] == ["Config File", "Server Socket", "Worker Processes", "Security"]
+    assert sum(len(members) for _, members in sections()) == len(KNOWN_SETTINGS)
+
+
+def test_help_lists_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        Config.parser().parse_args(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "Worker Processes:" in out and "--keep-alive INT" in out and "[75]" in out
+
+
+# -- command line -------------------------------------------------------------------
+
+
+def test_representative_flags() -> None:
+    cfg = load_config(
+        shlex.split(
+            "-w 4 -b 127.0.0.1:9000 -b unix:/tmp/x.sock -k gthread --threads 4 "
+            "--keep-alive 5 -e A=1 --log-level debug myapp:app"
+        ),
+        environ={},
+    )
+    assert cfg.workers == 4
+    assert cfg.bind == ["127.0.0.1:9000", "unix:/tmp/x.sock"]
+    assert cfg.worker_class == "gthread" and cfg.threads == 4
+    assert cfg.keepalive == 5
+    assert cfg.raw_env == ["A=1"] and cfg.env == {"A": "1"}
+    assert cfg.loglevel == "debug"
+    assert cfg.app_uri == "myapp:app"
+    assert cfg.proc_name == "myapp:app"  # named after the app, as gunicorn
+    assert cfg.worker_mode[:2] == ("threaded", 4)
+    assert cfg.source("workers") == "command line"
+    assert cfg.source("timeout") is None
+
+
+def test_flags_after_the_app_and_store_actions() -> None:
+    cfg = load_config(["myapp:app", "--preload", "--no-sendfile", "-D", "-m", "0022"], {})
+    assert cfg.preload_app is True and cfg.daemon is True
+    assert cfg.sendfile is False
+    assert cfg.umask == 0o22
+
+
+def test_sendfile_follows_environment_when_unset() -> None:
+    assert load_config([], {}).sendfile is True
+    assert load_config([], {"SENDFILE": "0"}).sendfile is False
+
+
+def test_no_app_is_allowed_until_required() -> None:
+    cfg = load_config([], {})
+    assert cfg.app_uri is None
+    with pytest.raises(ConfigError, match="no application specified"):
+        cfg.require_app()
+
+
+def test_two_apps_are_refused() -> None:
+    with pytest.raises(ConfigError, match="expected one APP_MODULE"):
+        load_config(["a:app", "b:app"], {})
+
+
+def test_unknown_flag_is_a_config_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(["--no-such-flag"], {})
+    assert str(info.value).startswith("Error: unrecognized arguments: --no-such-flag")
+
+
+def test_bad_cli_value_names_setting_value_and_expectation() -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(["-w", "abc"], {})
+    assert str(info.value) == (
+        "Error: invalid value for 'workers': 'abc' (expected a positive integer)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "name"),
+    [
+        (["-b", "[::1"], "bind"),
+        (["-b", "host:99999"], "bind"),
+        (["--keep-alive", "-1"], "keepalive"),
+        (["--log-level", "loud"], "loglevel"),
+        (["-m", "0999"], "umask"),
+        (["-e", "NOEQUALS"], "raw_env"),
+        (["--forwarded-allow-ips", "10.0.0.0/8,not-an-ip"], "forwarded_allow_ips"),
+        (["--header-timeout", "soon"], "header_timeout"),
+        (["-u", "no-such-user-fastwsgi"], "user"),
+        (["--chdir", "/no/such/dir"], "chdir"),
+    ],
+)
+def test_bad_values_raise_config_error_with_setting_name(argv: list[str], name: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(argv, {})
+    assert f"invalid value for {name!r}" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_set_validates_and_get_reads() -> None:
+    cfg = Config({})
+    cfg.set("workers", "8")
+    assert cfg.get("workers") == 8 == cfg.workers
+    with pytest.raises(ConfigError, match="unknown setting 'nope'"):
+        cfg.set("nope", 1)
+    with pytest.raises(AttributeError):
+        cfg.workers = 3
+    with pytest.raises(AttributeError):
+        _ = cfg.nope
+
+
+# -- precedence: command line > env args > config file > defaults -------------------
+
+
+def test_precedence(tmp_path: Path) -> None:
+    config = write(tmp_path / "conf.py", (
+        "workers = 2\ntimeout = 11\nbacklog = 100\nkeepalive = 12\nloglevel = 'warning'\n"
+    ))
+    environ = {
+        "GUNICORN_CMD_ARGS": "--workers 3 --timeout 13 --backlog 200 --max-requests 7",
+        "FASTWSGI_CMD_ARGS": "--workers=4 --timeout=14",
+    }
+    cfg = load_config(["-w", "5", "-c", config, "app:app"], environ)
+    assert cfg.workers == 5  # command line
+    assert cfg.timeout == 14  # FASTWSGI_CMD_ARGS beats GUNICORN_CMD_ARGS
+    assert cfg.backlog == 200 and cfg.max_requests == 7  # GUNICORN_CMD_ARGS
+    assert cfg.keepalive == 12 and cfg.loglevel == "warning"  # config file
+    assert cfg.graceful_timeout == 30  # default
+    assert cfg.source("timeout") == "FASTWSGI_CMD_ARGS"
+    assert cfg.source("keepalive") == f"config file {config}"
+    assert cfg.config_file == config
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("--bogus", "Error: in FASTWSGI_CMD_ARGS: unrecognized arguments: --bogus"),
+        ("--name 'unclosed", "Error: cannot parse FASTWSGI_CMD_ARGS: No closing quotation"),
+        ("-w x", (
+            "Error: invalid value for 'workers': 'x' (expected a positive integer) "
+            "in FASTWSGI_CMD_ARGS"
+        )),
+    ],
+)
+def test_bad_env_args_name_the_variable(value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config([], {"FASTWSGI_CMD_ARGS": value})
+    assert str(info.value).startswith(message)
+
+
+def test_config_path_from_env_args(tmp_path: Path) -> None:
+    gunicorn_conf = write(tmp_path / "g.py", "workers = 6\n")
+    fastwsgi_conf = write(tmp_path / "f.py", "workers = 7\n")
+    environ = {"GUNICORN_CMD_ARGS": f"-c {gunicorn_conf}"}
+    assert load_config([], environ).workers == 6
+    environ["FASTWSGI_CMD_ARGS"] = f"-c {fastwsgi_conf}"
+    assert load_config([], environ).workers == 7
+
+
+def test_default_config_files(tmp_path: Path) -> None:
+    assert load_config([], {}).config_file is None
+    write(tmp_path / "gunicorn.conf.py", "workers = 2\n")
+    assert load_config([], {}).workers == 2
+    write(tmp_path / "fastwsgi.conf.py", "workers = 3\n")
+    assert load_config([], {}).workers == 3  # fastwsgi.conf.py first, only one is read
+
+
+def test_web_concurrency_and_port_set_defaults(tmp_path: Path) -> None:
+    environ = {"WEB_CONCURRENCY": "5", "PORT": "9999"}
+    cfg = load_config([], environ)
+    assert cfg.workers == 5 and cfg.bind == ["0.0.0.0:9999"]
+    assert cfg.is_default("workers")
+    write(tmp_path / "gunicorn.conf.py", "workers = 2\n")
+    assert load_config([], environ).workers == 2  # a default, so the file wins
+    with pytest.raises(ConfigError) as info:
+        load_config([], {"WEB_CONCURRENCY": "many"})
+    assert "'workers'" in str(info.value) and "WEB_CONCURRENCY" in str(info.value)
+
+
+def test_wsgi_app_setting_supplies_the_app(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "wsgi_app = 'site.wsgi:application'\n")
+    assert load_config(["-c", config], {}).app_uri == "site.wsgi:application"
+    assert load_config(["-c", config, "other:app"], {}).app_uri == "other:app"
+
+
+# -- config files -------------------------------------------------------------------
+
+
+def test_deployment_guide_config(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = write(tmp_path / "gunicorn_config.py", DEPLOYMENT_GUIDE_CONFIG)
+    cfg = load_config(["-c", config, "app:app"], {})
+    assert cfg.bind == ["0.0.0.0:9000"]
+    assert cfg.workers == multiprocessing.cpu_count() * 2 + 1
+    assert (cfg.backlog, cfg.worker_connections, cfg.timeout) == (2048, 1024, 30)
+    assert cfg.daemon is False
+    assert cfg.proc_name == "image_handler"
+    assert cfg.pidfile == "/var/log/gunicorn.pid"
+    assert cfg.errorlog == "/var/log/gunicorn.log"
+    mode, threads, explanation = cfg.worker_mode
+    assert (mode, threads) == ("native", 1)
+    assert "gevent" in explanation and "monkey-patching is not applied" in explanation
+    # "debug" (a setting gunicorn removed long ago) warns once; the import doesn't.
+    warnings = unknown_name_warnings(caplog)
+    assert len(warnings) == 1 and "'debug'" in warnings[0]
+
+
+def test_unknown_names_warn_once_each(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    config = write(tmp_path / "c.py", (
+        "import os\n"
+        "from os.path import join\n"
+        "from collections import OrderedDict\n"
+        "_private = 1\n"
+        "workerz = 4\n"
+        "BASE_DIR = '/srv'\n"
+        "def on_startin(server):\n    pass\n"
+        "workers = 2\n"
+    ))
+    cfg = load_config(["-c", config], {})
+    assert cfg.workers == 2
+    warnings = unknown_name_warnings(caplog)
+    assert len(warnings) == 3
+    for name in ("workerz", "BASE_DIR", "on_startin"):
+        assert sum(f"'{name}'" in line for line in warnings) == 1
+    assert all(config in line for line in warnings)
+
+
+def test_bad_value_in_config_file_names_the_file(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "workers = 'many'\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(["-c", config], {})
+    message = str(info.value)
+    assert message.startswith("Error: invalid value for 'workers': 'many' (expected a positive")
+    assert message.endswith(f"in config file {config}")
+
+
+def test_config_file_that_raises(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "workers = 2\nx = undefined_name\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(["-c", config], {})
+    assert str(info.value) == (
+        f"Error: failed to read config file {config}: "
+        "NameError: name 'undefined_name' is not defined (line 2)"
+    )
+
+
+def test_config_file_syntax_error(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "workers = (\n")
+    with pytest.raises(ConfigError, match=r"SyntaxError: .* \(line 1\)"):
+        load_config(["-c", config], {})
+
+
+def test_missing_config_file() -> None:
+    with pytest.raises(ConfigError, match="config file not found: nope.py"):
+        load_config(["-c", "nope.py"], {})
+
+
+def test_hooks_from_config_file(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", (
+        "calls = []\n"
+        "def post_fork(server, worker):\n    calls.append(worker)\n"
+        "def post_request(worker, req):\n    calls.append(req)\n"
+        "when_ready = 'os.getcwd'\n"
+    ))
+    with pytest.raises(ConfigError, match=r"'when_ready'.*1 positional argument"):
+        load_config(["-c", config], {})
+    write(tmp_path / "c.py", Path(config).read_text().replace("'os.getcwd'", "'os.path.exists'"))
+    cfg = load_config(["-c", config], {})
+    cfg.post_fork(None, "w1")
+    cfg.post_request("w", "r1", {}, None)  # 2-argument hooks get called with 2
+    assert not cfg.is_default("post_fork") and cfg.is_default("on_exit")
+    assert cfg.when_ready is os.path.exists
+
+
+def test_python_module_config(tmp_path: Path) -> None:
+    package = tmp_path / "fwconfpkg"
+    package.mkdir()
+    write(package / "__init__.py", "")
+    write(package / "prod.py", "workers = 9\nkeepalive = 10\n")
+    cfg = load_config(["-c", "python:fwconfpkg.prod"], {})
+    assert (cfg.workers, cfg.keepalive) == (9, 10)
+    assert cfg.source("workers") == "config module fwconfpkg.prod"
+    with pytest.raises(ConfigError, match="failed to import config module 'fwconfpkg.nope'"):
+        load_config(["-c", "python:fwconfpkg.nope"], {})
+
+
+def test_file_prefix(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "workers = 3\n")
+    assert load_config(["-c", f"file:{config}"], {}).workers == 3
+
+
+@pytest.mark.parametrize("name", ["site.conf", "supervisord.ini"])
+def test_supervisor_config_is_recorded_not_parsed(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path / name, "[program:web]\ncommand = fastwsgi app:app\n")
+    cfg = load_config(["-c", path], {})
+    assert cfg.supervisor_config == path
+    assert cfg.config_file is None and cfg.app_uri is None
+
+
+def test_ignored_settings_in_use(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "certfile = '/x.pem'\nspew = False\nworkers = 2\n")
+    cfg = load_config(["-c", config, "--statsd-host", "localhost:8125"], {})
+    assert sorted(cfg.ignored_settings_in_use()) == ["certfile", "statsd_host"]
+
+
+def test_print_config_format() -> None:
+    cfg = load_config(["--print-config", "-w", "3"], {})
+    assert cfg.print_config is True
+    lines = cfg.format_settings().splitlines()
+    assert len(lines) == len(KNOWN_SETTINGS)
+    assert any(line.split() == ["workers", "=", "3"] for line in lines)
+    assert any(line.startswith("on_exit") and line.endswith("<on_exit()>") for line in lines)
+
+
+# -- worker_class -> mode -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "threads", "mode", "mode_threads"),
+    [
+        ("sync", 1, "native", 1),
+        ("sync", 4, "threaded", 4),
+        ("gunicorn.workers.sync.SyncWorker", 1, "native", 1),
+        ("gthread", 8, "threaded", 8),
+        ("gthread", 1, "threaded", 1),
+        ("gevent", 1, "native", 1),
+        ("gevent", 4, "native", 1),
+        ("eventlet", 1, "native", 1),
+        ("tornado", 1, "native", 1),
+        ("gunicorn.workers.ggevent.GeventWorker", 1, "native", 1),
+        ("myproject.workers.CustomWorker", 1, "native", 1),
+        ("myproject.workers.CustomWorker", 3, "threaded", 3),
+    ],
+)
+def test_resolve_worker_mode(worker_class: str, threads: int, mode: str, mode_threads: int) -> None:
+    got_mode, got_threads, explanation = resolve_worker_mode(worker_class, threads)
+    assert (got_mode, got_threads) == (mode, mode_threads)
+    assert worker_class in explanation and "\n" not in explanation
+
+
+@pytest.mark.parametrize(
+    "worker_class",
+    ["uvicorn.workers.UvicornWorker", "uvicorn_worker.UvicornWorker", "asgi",
+     "aiohttp.GunicornWebWorker"],
+)
+def test_asgi_workers_are_refused(worker_class: str) -> None:
+    with pytest.raises(ConfigError, match="WSGI applications only"):
+        resolve_worker_mode(worker_class, 1)
+    with pytest.raises(ConfigError, match="WSGI applications only"):
+        load_config(["-k", worker_class, "app:app"], {})
+
+
+def test_worker_class_may_be_a_class(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.py", "class SyncWorker:\n    pass\nworker_class = SyncWorker\n")
+    cfg = load_config(["-c", config], {})
+    assert cfg.worker_class_str == "__config__.SyncWorker"
+
+
+# -- validators ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(True, True), ("true", True), (" False ", False), ("yes", True), ("off", False),
+     (1, True), (0, False), (None, None)],
+)
+def test_validate_bool(raw: Any, expected: bool | None) -> None:
+    assert v.validate_bool(raw) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", 2, 1.5, []])
+def test_validate_bool_rejects(raw: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="expected a boolean"):
+        v.validate_bool(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(3, 3), ("3", 3), (" 0x10 ", 16), ("030", 30), (4.0, 4)]
+)
+def test_validate_pos_int(raw: Any, expected: int) -> None:
+    assert v.validate_pos_int(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [0, -1, "abc", True, 1.5, None])
+def test_validate_pos_int_rejects(raw: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="expected a positive integer"):
+        v.validate_pos_int(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("0022", 0o22), ("0o22", 0o22), ("18", 18), (0o77, 0o77), ("0", 0)]
+)
+def test_validate_umask(raw: Any, expected: int) -> None:
+    assert v.validate_umask(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "127.0.0.1:8000", "localhost:80", ":8000", "[::1]:8000", "[::]",
+     "unix:/tmp/x.sock", "unix:///tmp/x.sock", "fd://3", "tcp://0.0.0.0:80"],
+)
+def test_validate_address_list_accepts(address: str) -> None:
+    assert v.validate_address_list(address) == [address]
+
+
+@pytest.mark.parametrize(
+    "address", ["::1", "[::1", "[nope]:80", "host:port", "host:70000", "unix:", "fd://x", ""]
+)
+def test_validate_address_list_rejects(address: str) -> None:
+    with pytest.raises(ValueError, match="expected"):
+        v.validate_address_list([address])
+
+
+def test_bad_address_among_several_is_named() -> None:
+    with pytest.raises(ValueError, match=r"^'::1': expected"):
+        v.validate_address_list(["127.0.0.1:80", "::1"])
+
+
+def test_validate_callable_imports_dotted_paths() -> None:
+    assert v.validate_callable(1)("os.path.exists") is os.path.exists
+    assert v.validate_callable(1)("os.path:exists") is os.path.exists
+    with pytest.raises(TypeError, match="cannot import"):
+        v.validate_callable(1)("no_such_module_fw.func")
+    with pytest.raises(TypeError, match="has no attribute"):
+        v.validate_callable(1)("os.path.no_such_function")
+    with pytest.raises(TypeError, match="expected a callable"):
+        v.validate_callable(1)(42)
+
+
+def test_small_validators() -> None:
+    assert v.validate_non_negative_number("1.5") == 1.5
+    assert v.validate_non_negative_number(2.0) == 2
+    with pytest.raises(ValueError, match="expected a number >= 0"):
+        v.validate_non_negative_number("nan")
+    assert v.validate_non_negative_int("0") == 0
+    assert v.validate_string("  x ") == "x" and v.validate_string(None) is None
+    assert v.validate_list_string("a") == ["a"] and v.validate_list_string(None) == []
+    assert v.validate_string_to_list("a, b,,c") == ["a", "b", "c"]
+    assert v.validate_string_to_list(["a", ""]) == ["a"]
+    assert v.validate_ip_allow_list(["*", "10.0.0.0/8", "::1"]) == ["*", "10.0.0.0/8", "::1"]
+    assert v.validate_choice("a", "b")(" B ") == "b"
+    assert v.validate_dict({"k": 1}) == {"k": 1}
+    assert v.validate_file_mode("0600") == 0o600
+    assert v.validate_protocol_list("h1", "h2")("h2,h1") == ["h2", "h1"]
+    for bad, validator in [
+        (1, v.validate_string), ({"a"}, v.validate_list_string), ([1], v.validate_list_string),
+        ([], v.validate_dict), (1, v.validate_choice("a")), ("z", v.validate_choice("a")),
+        ("h9", v.validate_protocol_list("h1")), ("0o17777", v.validate_file_mode),
+    ]:
+        with pytest.raises((TypeError, ValueError)):
+            validator(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(None, "off"), (True, "auto"), (False, "off"), ("true", "auto"), ("v2", "v2")],
+)
+def test_validate_proxy_protocol(raw: Any, expected: str) -> None:
+    assert v.validate_proxy_protocol(raw) == expected
+
+
+def test_validate_user_and_group() -> None:
+    assert v.validate_user("root") == 0 and v.validate_user("0") == 0 and v.validate_user(5) == 5
+    assert v.validate_group("0") == 0 and v.validate_group(None) == os.getegid()
+    for bad in (-1, "", True, 1.0):
+        with pytest.raises((TypeError, ValueError)):
+            v.validate_user(bad)
+    with pytest.raises(ValueError, match="no such group"):
+        v.validate_group("no-such-group-fastwsgi")
+
+
+def test_validate_paths(tmp_path: Path) -> None:
+    existing = write(tmp_path / "f.txt", "")
+    assert v.validate_file_exists(existing) == existing
+    assert v.validate_file_exists(None) is None
+    with pytest.raises(ValueError, match="no such file"):
+        v.validate_file_exists(str(tmp_path / "missing"))
+    assert v.validate_list_of_existing_files([existing, "templates/**/*.html"]) == [
+        existing, "templates/**/*.html",
+    ]
+    with pytest.raises(ValueError, match="no such file"):
+        v.validate_list_of_existing_files(["missing.txt"])
+    assert v.validate_chdir(".") == str(tmp_path)
+    with pytest.raises(ValueError, match="expected a directory"):
+        v.validate_chdir("")
+
+
+def test_post_request_arities() -> None:
+    seen: list[tuple[Any, ...]] = []
+    three = v.validate_post_request(lambda w, r, e: seen.append((w, r, e)))
+    three("w", "r", "e", "resp")
+    assert seen == [("w", "r", "e")]
+    with pytest.raises(TypeError, match="2 to 4"):
+        v.validate_post_request(lambda w: None)
+
+
+def test_validate_class() -> None:
+    class Worker:
+        pass
+
+    assert v.validate_class(Worker) is Worker
+    assert v.validate_class(lambda: Worker) is Worker
+    assert v.validate_class(" gevent ") == "gevent"
+    with pytest.raises(ValueError, match="expected a class"):
+        v.validate_class("")
+
+
+def test_derived_values(tmp_path: Path) -> None:
+    cfg = load_config(["--pythonpath", "/a, /b", "-n", "site", "app:app"], {})
+    assert cfg.python_paths == ["/a", "/b"]
+    assert cfg.proc_name == "site"
+    assert cfg.settings["workers"].name == "workers"
+    with pytest.raises(ConfigError, match="unknown setting"):
+        cfg.get("nope")
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        load_config(["--version"], {})
+    assert capsys.readouterr().out.startswith("fastwsgi (version ")
+
+
+def test_halt_server_carries_reason_and_status() -> None:
+    halt = HaltServer("App failed to load.", 4)
+    assert (halt.reason, halt.exit_status) == ("App failed to load.", 4)
+    assert not isinstance(halt, Exception)
+    assert "App failed to load." in str(halt)
