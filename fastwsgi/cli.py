@@ -1,64 +1,91 @@
-"""The `fastwsgi` command."""
+"""The `fastwsgi` command: gunicorn's command line, config files and exit codes."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import logging
 import os
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
-from fastwsgi._version import __version__
+from fastwsgi.config import Config, load_config
+from fastwsgi.errors import AppImportError, ConfigError
 
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
 LOG_DATEFMT = "%Y-%m-%d %H:%M:%S %z"
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fastwsgi", description="A fast WSGI server.")
-    p.add_argument("app", metavar="APP_MODULE", help="module:app to serve")
-    p.add_argument("-b", "--bind", action="append", default=[],
-                   help="address to listen on (HOST:PORT, unix:PATH, fd://N)")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--keep-alive", dest="keepalive", type=float, default=75.0)
-    p.add_argument("--limit-request-body", type=int, default=0)
-    p.add_argument("--max-requests", type=int, default=0)
-    p.add_argument("--log-level", default="info")
-    p.add_argument("-v", "--version", action="version", version=f"fastwsgi {__version__}")
-    return p
+def _fail(message: str, code: int) -> NoReturn:
+    print(message, file=sys.stderr)
+    sys.exit(code)
 
 
-def _import_app(spec: str) -> Callable[..., Any]:
-    module_name, _, attr = spec.partition(":")
-    sys.path.insert(0, os.getcwd())
-    module = importlib.import_module(module_name)
-    app = module
-    for part in (attr or "application").split("."):
-        app = getattr(app, part)
-    if not callable(app):
-        raise TypeError(f"{spec} is not callable")
-    return app  # type: ignore[return-value]
+def _setup_logging(cfg: Config) -> Any:
+    try:
+        from fastwsgi.logs import setup_logging
+    except ImportError:
+        logging.basicConfig(level=str(cfg.loglevel).upper(), format=LOG_FORMAT,
+                            datefmt=LOG_DATEFMT)
+        return logging.getLogger("fastwsgi.error")
+    return setup_logging(cfg)
+
+
+def _prepare_process(cfg: Config) -> None:
+    """What gunicorn does before anything is bound or loaded."""
+    for key, value in cfg.env.items():
+        os.environ[key] = value
+    if cfg.chdir:
+        os.chdir(cfg.chdir)
+    os.umask(int(cfg.umask))
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format=LOG_FORMAT, datefmt=LOG_DATEFMT)
-    log = logging.getLogger("fastwsgi.error")
-    from fastwsgi.listeners import create_listener, describe
-    from fastwsgi.workers.native import EngineSettings, serve
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        cfg = load_config(argv)
+    except ConfigError as exc:
+        _fail(str(exc), 1)
+    if cfg.supervisor_config:
+        _fail(f"Error: {cfg.supervisor_config}: supervisord-style configuration files are "
+              "not supported by this version of fastwsgi", 1)
+    if cfg.print_config:
+        print(cfg.format_settings())
+        sys.exit(0)
+    try:
+        app_uri = cfg.require_app()
+        cfg.worker_mode  # ASGI worker classes are refused here, with one line
+    except ConfigError as exc:
+        _fail(str(exc), 1)
+    _prepare_process(cfg)
+    log = _setup_logging(cfg)
+    for name in cfg.ignored_settings_in_use():
+        log.warning("Setting %r is not supported by fastwsgi and is ignored", name)
 
-    app = _import_app(args.app)
-    listeners = [create_listener(b) for b in (args.bind or ["127.0.0.1:8000"])]
-    log.info("Starting fastwsgi %s", __version__)
-    for sock in listeners:
-        log.info("Listening at: %s (%d)", describe(sock), os.getpid())
-    serve(app, listeners, EngineSettings(keepalive=args.keepalive,
-                                         limit_request_body=args.limit_request_body,
-                                         max_requests=args.max_requests,
-                                         threads=args.threads))
-    log.info("Shutting down")
+    from fastwsgi.loader import load_app
+    app = None
+    if cfg.check_config or cfg.preload_app:
+        try:
+            app = load_app(app_uri, chdir=None, pythonpath=cfg.python_paths)
+        except AppImportError as exc:
+            log.debug("%s", getattr(exc, "traceback_text", ""))
+            _fail(f"Error: {exc}", exc.exit_status)
+        if cfg.check_config:
+            sys.exit(0)
+    else:
+        from fastwsgi.loader import prepare_sys_path
+        prepare_sys_path(None, cfg.python_paths)
+
+    if cfg.daemon:
+        from fastwsgi.daemon import daemonize
+        daemonize()
+
+    from fastwsgi.master import Master
+    try:
+        code = Master(cfg, log, app=app, argv=argv).run()
+    except RuntimeError as exc:  # a live pidfile, and the like
+        _fail(f"Error: {exc}", 1)
+    except OSError as exc:  # bind failures
+        _fail(f"Error: {exc}", 1)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ class HaltServer(BaseException):
     in a hook or a loop body cannot swallow a shutdown request.
     """
 
-    def __init__(self, reason: str, exit_status: int = 1) -> None:
+    def __init__(self, reason: str, exit_status: int = 1, graceful: bool = True) -> None:
         super().__init__(reason, exit_status)
         self.reason = reason
         self.exit_status = exit_status
+        self.graceful = graceful
 
     def __str__(self) -> str:
         return f"<HaltServer {self.reason!r} {self.exit_status}>"

@@ -386,6 +386,7 @@ cdef class Connection:
             server.pool.submit(self)
             return 0
         server.current = environ
+        server.current_since = server.now_ms * 0.001
         return self._call_app()
 
     cdef int _call_app(self) except -1:
@@ -611,6 +612,7 @@ cdef class Connection:
         environ = self.cur_environ
         self.cur_environ = None
         server.current = None
+        server.current_since = 0.0
         if environ is not None and server.on_response is not None:
             try:
                 server.on_response(environ, self.sr.status, self.sr.headers, self.resp_bytes,

@@ -42,6 +42,7 @@ cdef class Server:
 
     cdef readonly uint64_t requests
     cdef readonly object current
+    cdef readonly double current_since
     cdef readonly bint stopping
     cdef int64_t stop_deadline
     cdef int64_t now_ms

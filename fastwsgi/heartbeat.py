@@ -1,0 +1,64 @@
+"""Worker liveness in shared memory: each worker writes its slot, the master
+reads them all without a syscall (gunicorn's per-worker temp file can stall
+on a slow disk; a page of anonymous shared memory cannot).
+
+A slot is 32 bytes: the worker's last beat (monotonic seconds, float64), its
+state and the reason it is leaving, and the start time of the request in
+flight (0 when idle)."""
+
+from __future__ import annotations
+
+import mmap
+import struct
+import time
+
+SLOT = struct.Struct("=dIId8x")
+MAX_SLOTS = 4096
+
+# Slot states.
+FREE, BOOTING, READY = 0, 1, 2
+
+# Reasons a worker gives for leaving (read by the master to log the real cause).
+REASON_NONE = 0
+REASON_MAX_REQUESTS = 1
+REASON_MEMORY = 2
+REASON_RELOAD = 3
+REASON_ORPHANED = 4
+REASONS = {
+    REASON_MAX_REQUESTS: "max_requests reached",
+    REASON_MEMORY: "max_worker_memory exceeded",
+    REASON_RELOAD: "code changed (--reload)",
+    REASON_ORPHANED: "its master went away",
+}
+
+
+class Heartbeats:
+    """The shared slots; created by the master before any fork."""
+
+    def __init__(self, slots: int = MAX_SLOTS) -> None:
+        self.slots = slots
+        self.mem = mmap.mmap(-1, SLOT.size * slots)
+        self.used: set[int] = set()
+
+    def allocate(self) -> int:
+        for i in range(self.slots):
+            if i not in self.used:
+                self.used.add(i)
+                SLOT.pack_into(self.mem, i * SLOT.size, time.monotonic(), BOOTING, REASON_NONE, 0.0)
+                return i
+        raise RuntimeError("no free heartbeat slot (too many workers)")
+
+    def release(self, index: int) -> None:
+        self.used.discard(index)
+        SLOT.pack_into(self.mem, index * SLOT.size, 0.0, FREE, REASON_NONE, 0.0)
+
+    def read(self, index: int) -> tuple[float, int, int, float]:
+        """(last beat, state, reason, request started)."""
+        return SLOT.unpack_from(self.mem, index * SLOT.size)  # type: ignore[return-value]
+
+    # worker side
+
+    def beat(self, index: int, state: int = READY, reason: int = REASON_NONE,
+             request_started: float = 0.0) -> None:
+        SLOT.pack_into(self.mem, index * SLOT.size, time.monotonic(), state, reason,
+                       request_started)

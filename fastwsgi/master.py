@@ -1,0 +1,496 @@
+"""The master (gunicorn's arbiter): binds the listeners once, forks the
+workers, keeps their number right, and acts on signals.
+
+Theory of operation
+-------------------
+Everything happens in one asyncio task on uvloop.  Signal handlers only put
+the signal in a queue (uvloop's self-pipe wakes the loop); `_main` takes one
+signal at a time, or wakes once a second, and then: reaps exited workers,
+kills those whose heartbeat is older than `timeout`, and spawns or retires
+workers until the current generation has `num_workers` of them.
+
+Generations make HUP safe: a reload starts a new generation beside the old
+one, and the old workers are told to drain only once every new worker has
+reported READY through its heartbeat slot.  If a new worker fails to boot,
+the new generation is abandoned and the old one keeps serving.
+
+Exit codes, as gunicorn: a worker exiting with 4 (the app failed to load) or
+3 (it failed to boot) halts the master with the same code, instead of a
+respawn loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastwsgi import heartbeat as hb
+from fastwsgi import systemd
+from fastwsgi._version import __version__
+from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
+from fastwsgi.listeners import create_listener, describe
+from fastwsgi.pidfile import Pidfile
+from fastwsgi.workers import base as worker_base
+from fastwsgi.workers.base import Worker
+from fastwsgi.workers.native import EngineSettings
+
+# SIGCHLD is not among them: uvloop keeps it for itself, and a pidfd per
+# worker (readable when it exits) tells the loop the same thing.
+SIGNAMES = {getattr(signal, name): name[3:].lower()
+            for name in ("SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM", "SIGTTIN", "SIGTTOU",
+                         "SIGUSR1", "SIGUSR2", "SIGWINCH")}
+SIGNAMES[signal.SIGCHLD] = "chld"
+
+# How long a worker gets after SIGABRT (to log its stacks) before SIGKILL.
+ABORT_GRACE = 2.0
+FD_ENV = "FASTWSGI_FD"
+GUNICORN_FD_ENV = "GUNICORN_FD"
+
+
+class Master:
+    """gunicorn's Arbiter, for hooks: .cfg, .log, .pid, .num_workers, .WORKERS."""
+
+    def __init__(self, cfg: Any, log: Any, app: Any | None = None,
+                 argv: list[str] | None = None) -> None:
+        self.cfg = cfg
+        self.log = log
+        self.app = app  # set when preload_app loaded it here
+        self.argv = list(sys.argv[1:] if argv is None else argv)
+        self.pid = os.getpid()
+        self.num_workers = int(cfg.workers)
+        self.listeners: list[socket.socket] = []
+        self.WORKERS: dict[int, Worker] = {}
+        self.heartbeats = hb.Heartbeats()
+        self.generation = 0
+        self.reloading_from: int | None = None
+        self.worker_age = 0
+        self.pidfile: Pidfile | None = None
+        self.stopping = False
+        self.exit_code = 0
+        self.reexec_pid = 0
+        self.master_pid = int(os.environ.pop("FASTWSGI_MASTER_PID", "0") or 0)
+        self.signals: asyncio.Queue[int] = asyncio.Queue()
+        self.oom_kills = _oom_kill_count()
+
+    # ---- running -------------------------------------------------------------
+
+    def run(self) -> int:
+        import uvloop
+        try:
+            return uvloop.run(self._main())
+        except HaltServer as exc:
+            return self._halt_exit(exc)
+
+    def _halt_exit(self, exc: HaltServer) -> int:
+        if exc.reason:
+            self.log.error("Shutting down: %s", exc.reason)
+        return int(exc.exit_status)
+
+    async def _main(self) -> int:
+        self._start()
+        try:
+            while True:
+                try:
+                    sig = await asyncio.wait_for(self.signals.get(), timeout=1.0)
+                except TimeoutError:
+                    sig = None
+                if sig is not None:
+                    await self._dispatch(sig)
+                self.reap_workers()
+                self.murder_workers()
+                self.manage_workers()
+                self._maybe_promote()
+        except HaltServer as exc:
+            code = self._halt_exit(exc)
+            if exc.exit_status in (APP_LOAD_ERROR, WORKER_BOOT_ERROR):
+                await self._stop(graceful=False)
+            else:
+                await self._stop(graceful=exc.graceful)
+            self._cleanup()
+            return code
+
+    async def _dispatch(self, sig: int) -> None:
+        name = SIGNAMES.get(sig, str(sig))
+        if sig != signal.SIGCHLD:
+            self.log.info("Handling signal: %s", name)
+        handler: Callable[[], Any] = getattr(self, "handle_" + name)
+        result = handler()
+        if asyncio.iscoroutine(result):
+            await result
+
+    def _start(self) -> None:
+        cfg = self.cfg
+        self.log.info("Starting fastwsgi %s", __version__)
+        if self.master_pid:
+            self.log.info("Started as the new master of %d (USR2)", self.master_pid)
+        if cfg.pidfile:
+            path = cfg.pidfile + (".2" if self.master_pid else "")
+            self.pidfile = Pidfile(path)
+            self.pidfile.create(self.pid)
+        cfg.on_starting(self)
+        self.listeners = self._bind()
+        for sock in self.listeners:
+            self.log.info("Listening at: %s (%d)", describe(sock), self.pid)
+        mode, threads, why = cfg.worker_mode
+        self.log.info("Using worker: %s", why if why else mode)
+        loop = asyncio.get_running_loop()
+        for sig in SIGNAMES:
+            if sig != signal.SIGCHLD:
+                loop.add_signal_handler(sig, self.signals.put_nowait, sig)
+        self.manage_workers()
+        cfg.when_ready(self)
+        systemd.sd_notify(f"READY=1\nSTATUS=fastwsgi serving, {self.num_workers} workers")
+
+    def _bind(self) -> list[socket.socket]:
+        """Listeners: inherited from a USR2 parent or systemd, else bound now."""
+        cfg = self.cfg
+        inherited = os.environ.pop(FD_ENV, None) or os.environ.pop(GUNICORN_FD_ENV, None)
+        if inherited:
+            return [create_listener(f"fd://{fd}") for fd in inherited.split(",") if fd]
+        count = systemd.listen_fds()
+        if count:
+            return [create_listener(f"fd://{systemd.SD_LISTEN_FDS_START + i}")
+                    for i in range(count)]
+        umask = int(cfg.umask)
+        return [create_listener(addr, backlog=int(cfg.backlog), reuse_port=bool(cfg.reuse_port),
+                                umask=umask) for addr in cfg.bind]
+
+    # ---- workers ------------------------------------------------------------
+
+    def engine_settings(self, worker: Worker) -> EngineSettings:
+        cfg = self.cfg
+        mode, threads, _ = cfg.worker_mode
+        return EngineSettings(
+            keepalive=float(cfg.keepalive), header_timeout=float(cfg.header_timeout),
+            limit_request_line=int(cfg.limit_request_line),
+            limit_request_fields=int(cfg.limit_request_fields),
+            limit_request_field_size=int(cfg.limit_request_field_size),
+            limit_request_body=int(cfg.limit_request_body),
+            spool_threshold=int(cfg.spool_threshold),
+            max_requests=worker_base.max_requests_for(cfg),
+            worker_connections=int(cfg.worker_connections),
+            graceful_timeout=float(cfg.graceful_timeout),
+            script_name=cfg.env.get("SCRIPT_NAME", os.environ.get("SCRIPT_NAME", "")),
+            multiprocess=self.num_workers > 1,
+            threads=threads if mode == "threaded" else 1)
+
+    def manage_workers(self) -> None:
+        """Spawn or retire workers until the current generation has num_workers."""
+        if self.stopping:
+            return
+        current = [w for w in self.WORKERS.values()
+                   if w.generation == self.generation and w.stop_sent is None]
+        for _ in range(self.num_workers - len(current)):
+            self.spawn_worker()
+        if len(current) > self.num_workers:
+            for w in sorted(current, key=lambda w: w.age)[:len(current) - self.num_workers]:
+                self._retire(w, "too many workers (TTOU)")
+        if self.reloading_from is not None:
+            self._finish_reload()
+
+    def spawn_worker(self) -> Worker:
+        self.worker_age += 1
+        slot = self.heartbeats.allocate()
+        worker = Worker(self.worker_age, self.pid, slot, self.cfg, self.log, self.generation)
+        self.cfg.pre_fork(self, worker)
+        pid = os.fork()
+        if pid == 0:
+            worker_base.run(self, worker, self.listeners, self.app)
+        worker.pid = pid
+        self.WORKERS[pid] = worker
+        self._watch_exit(worker)
+        self.log.info("Booting worker with pid: %d", pid)
+        return worker
+
+    def _watch_exit(self, worker: Worker) -> None:
+        """Wake the loop when the worker exits (pidfd: no SIGCHLD needed)."""
+        try:
+            worker.pidfd = os.pidfd_open(worker.pid)
+        except OSError:
+            return
+        asyncio.get_running_loop().add_reader(worker.pidfd, self.signals.put_nowait,
+                                              signal.SIGCHLD)
+
+    def _unwatch_exit(self, worker: Worker) -> None:
+        if worker.pidfd >= 0:
+            asyncio.get_running_loop().remove_reader(worker.pidfd)
+            os.close(worker.pidfd)
+            worker.pidfd = -1
+
+    def _retire(self, worker: Worker, reason: str) -> None:
+        """Drain a worker: it stops accepting and finishes what it serves."""
+        if worker.stop_sent is None:
+            worker.stop_sent = time.monotonic()
+            worker.stop_reason = reason
+            self._kill(worker.pid, signal.SIGTERM)
+
+    def reap_workers(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid == self.reexec_pid:
+                self.reexec_pid = 0
+                self.log.info("New master (pid:%d) exited", pid)
+                continue
+            worker = self.WORKERS.pop(pid, None)
+            if worker is None:
+                continue
+            self._unwatch_exit(worker)
+            self._worker_exited(worker, status)
+
+    def _worker_exited(self, worker: Worker, status: int) -> None:
+        _, state, reason, _ = self.heartbeats.read(worker.slot)
+        self.heartbeats.release(worker.slot)
+        self.cfg.child_exit(self, worker)
+        code = os.waitstatus_to_exitcode(status)
+        self.log_exit(worker, code, reason, booted=state == hb.READY)
+        if code in (APP_LOAD_ERROR, WORKER_BOOT_ERROR) and not self.stopping:
+            if worker.generation != self.generation or self.reloading_from is None:
+                if worker.generation == self.generation and self.reloading_from is None:
+                    message = ("App failed to load." if code == APP_LOAD_ERROR
+                               else "Worker failed to boot.")
+                    raise HaltServer(message, code)
+            else:
+                self._abandon_reload("a new worker failed to boot")
+
+    def log_exit(self, worker: Worker, code: int, reason: int, booted: bool) -> None:
+        """Every exit with its real cause (never a guess)."""
+        pid = worker.pid
+        if worker.abort_sent is not None:
+            self.log.error("Worker (pid:%d) was killed after its timeout (%ss)",
+                           pid, self.cfg.timeout)
+        elif code < 0:
+            sig = -code
+            name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else sig
+            if sig == signal.SIGKILL and self._oom_killed():
+                self.log.error("Worker (pid:%d) was killed by the kernel's OOM killer "
+                               "(the cgroup's oom_kill count went up)", pid)
+            elif worker.stop_sent is not None and sig in (signal.SIGTERM, signal.SIGKILL):
+                self.log.info("Worker (pid:%d) stopped (%s)", pid, worker.stop_reason)
+            else:
+                self.log.error("Worker (pid:%d) was killed by signal %s", pid, name)
+        elif code == 0:
+            why = hb.REASONS.get(reason) or worker.stop_reason or "exited"
+            self.log.info("Worker exiting (pid: %d): %s", pid, why)
+        elif code == APP_LOAD_ERROR:
+            self.log.error("Worker (pid:%d) exited with code 4: the app failed to load", pid)
+        elif code == WORKER_BOOT_ERROR or not booted:
+            self.log.error("Worker (pid:%d) failed to boot (exit code %d)", pid, code)
+        else:
+            self.log.error("Worker (pid:%d) exited with code %d", pid, code)
+
+    def _oom_killed(self) -> bool:
+        count = _oom_kill_count()
+        killed = count > self.oom_kills
+        self.oom_kills = count
+        return killed
+
+    def murder_workers(self) -> None:
+        """Kill workers whose heartbeat is older than `timeout`."""
+        timeout = float(self.cfg.timeout)
+        now = time.monotonic()
+        for worker in list(self.WORKERS.values()):
+            if worker.abort_sent is not None:
+                if now - worker.abort_sent > ABORT_GRACE:
+                    self._kill(worker.pid, signal.SIGKILL)
+                continue
+            if worker.stop_sent is not None:
+                if now - worker.stop_sent > float(self.cfg.graceful_timeout) + ABORT_GRACE:
+                    self._kill(worker.pid, signal.SIGKILL)
+                continue
+            if not timeout:
+                continue
+            beat, _, _, _ = self.heartbeats.read(worker.slot)
+            if now - beat > timeout:
+                self.log.critical("WORKER TIMEOUT (pid:%d)", worker.pid)
+                worker.abort_sent = now
+                self._kill(worker.pid, signal.SIGABRT)
+
+    def _kill(self, pid: int, sig: int) -> None:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+        except OSError as exc:
+            if exc.errno != errno.ESRCH:
+                raise
+
+    # ---- reload (HUP) -------------------------------------------------------
+
+    def _finish_reload(self) -> None:
+        """Once every new worker is READY, drain the old generation."""
+        new = [w for w in self.WORKERS.values() if w.generation == self.generation]
+        if len(new) < self.num_workers:
+            return
+        if all(self.heartbeats.read(w.slot)[1] == hb.READY for w in new):
+            for w in list(self.WORKERS.values()):
+                if w.generation != self.generation:
+                    self._retire(w, "replaced by a reload")
+            self.reloading_from = None
+            self.log.info("Reload complete: %d new workers serving", len(new))
+
+    def _abandon_reload(self, why: str) -> None:
+        self.log.error("Reload failed (%s); the previous workers keep serving", why)
+        for w in list(self.WORKERS.values()):
+            if w.generation == self.generation:
+                self._retire(w, "reload abandoned")
+        assert self.reloading_from is not None
+        self.generation = self.reloading_from
+        self.reloading_from = None
+
+    # ---- signals (gunicorn's meanings) ---------------------------------------
+
+    def handle_chld(self) -> None:
+        """A child exited: reaped right after every dispatch."""
+
+    def handle_hup(self) -> None:
+        """Reload the configuration, start new workers, then drain the old ones."""
+        systemd.sd_notify("RELOADING=1")
+        self.cfg.on_reload(self)
+        reload_config = getattr(self, "reload_config", None)
+        if reload_config is not None:
+            reload_config()
+        self.num_workers = int(self.cfg.workers)
+        self.reloading_from = self.generation
+        self.generation += 1
+        self.manage_workers()
+        systemd.sd_notify("READY=1")
+
+    def handle_term(self) -> None:
+        """Graceful stop: stop accepting, let the workers finish, then exit."""
+        raise HaltServer("", 0, graceful=True)
+
+    def handle_int(self) -> None:
+        """Quick stop."""
+        raise HaltServer("", 0, graceful=False)
+
+    handle_quit = handle_int
+
+    def handle_ttin(self) -> None:
+        """One worker more."""
+        self._set_num_workers(self.num_workers + 1)
+
+    def handle_ttou(self) -> None:
+        """One worker fewer (never below one)."""
+        if self.num_workers > 1:
+            self._set_num_workers(self.num_workers - 1)
+
+    def _set_num_workers(self, n: int) -> None:
+        old = self.num_workers
+        self.num_workers = n
+        self.cfg.nworkers_changed(self, n, old)
+
+    def handle_usr1(self) -> None:
+        """Reopen the log files, here and in every worker."""
+        reopen = getattr(self.log, "reopen_files", None)
+        if reopen is not None:
+            reopen()
+        for pid in list(self.WORKERS):
+            self._kill(pid, signal.SIGUSR1)
+
+    def handle_usr2(self) -> None:
+        """Start a new master (a new binary, new code) sharing our listeners."""
+        self.reexec()
+
+    def handle_winch(self) -> None:
+        """In daemon mode, stop the workers gracefully (the master stays)."""
+        if self.cfg.daemon:
+            self.log.info("graceful stop of workers")
+            self.num_workers = 0
+            for w in list(self.WORKERS.values()):
+                self._retire(w, "WINCH")
+        else:
+            self.log.debug("SIGWINCH ignored. Not daemonized")
+
+    def reexec(self) -> None:
+        if self.reexec_pid:
+            self.log.warning("USR2 signal ignored. Child exists.")
+            return
+        if self.master_pid:
+            self.log.warning("USR2 signal ignored. Parent exists.")
+            return
+        if self.pidfile is not None:
+            self.pidfile.rename(self.pidfile.path + ".oldbin")
+        pid = os.fork()
+        if pid:
+            self.reexec_pid = pid
+            return
+        self.cfg.pre_exec(self)
+        env = dict(os.environ)
+        env[FD_ENV] = ",".join(str(s.fileno()) for s in self.listeners)
+        env["FASTWSGI_MASTER_PID"] = str(self.pid)
+        os.chdir(self.cfg.chdir or os.getcwd())
+        os.execve(sys.executable, [sys.executable, "-m", "fastwsgi", *self.argv], env)
+
+    def _maybe_promote(self) -> None:
+        """After USR2: when the old master is gone, take over its pidfile."""
+        if self.master_pid and os.getppid() != self.master_pid:
+            self.log.info("Master has been promoted.")
+            self.master_pid = 0
+            if self.pidfile is not None and self.cfg.pidfile:
+                self.pidfile.rename(self.cfg.pidfile)
+            systemd.sd_notify(f"MAINPID={self.pid}")
+
+    # ---- stopping -------------------------------------------------------------
+
+    async def _stop(self, graceful: bool) -> None:
+        self.stopping = True
+        for sock in self.listeners:
+            sock.close()
+        sig = signal.SIGTERM if graceful else signal.SIGQUIT
+        for worker in list(self.WORKERS.values()):
+            worker.stop_sent = time.monotonic()
+            worker.stop_reason = "shutdown" if graceful else "quick shutdown"
+            self._kill(worker.pid, sig)
+        deadline = time.monotonic() + float(self.cfg.graceful_timeout)
+        while self.WORKERS and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            self.reap_workers_quietly()
+        for pid in list(self.WORKERS):
+            self._kill(pid, signal.SIGKILL)
+        while self.WORKERS:
+            await asyncio.sleep(0.02)
+            self.reap_workers_quietly()
+
+    def reap_workers_quietly(self) -> None:
+        try:
+            self.reap_workers()
+        except HaltServer:
+            pass
+
+    def _cleanup(self) -> None:
+        for addr in self.cfg.bind:
+            if addr.startswith("unix:") and not self.reexec_pid:
+                try:
+                    os.unlink(addr[5:])
+                except OSError:
+                    pass
+        if self.pidfile is not None:
+            self.pidfile.unlink()
+        self.cfg.on_exit(self)
+
+
+def _oom_kill_count() -> int:
+    """The cgroup v2 oom_kill counter of this process's cgroup, or 0."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            path = f.read().strip().split("::", 1)[-1]
+        with open(f"/sys/fs/cgroup{path}/memory.events") as f:
+            for line in f:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 0

@@ -1,0 +1,57 @@
+"""The master's pidfile (gunicorn's semantics: refuse a live master's file,
+replace a stale one, rename on USR2)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+
+class Pidfile:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pid: int | None = None
+
+    def create(self, pid: int) -> None:
+        old = self.validate()
+        if old and old != pid:
+            raise RuntimeError(f"Already running on PID {old} (or pid file '{self.path}' is stale)")
+        directory = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fastwsgi-pid-")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{pid}\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, self.path)
+        self.pid = pid
+
+    def rename(self, path: str) -> None:
+        self.unlink()
+        self.path = path
+        if self.pid is not None:
+            self.create(self.pid)
+
+    def unlink(self) -> None:
+        """Remove the file if it is still ours."""
+        try:
+            with open(self.path) as f:
+                if int(f.read().strip() or 0) == self.pid:
+                    os.unlink(self.path)
+        except (OSError, ValueError):
+            pass
+
+    def validate(self) -> int | None:
+        """The PID in an existing file if that process is alive, else None."""
+        try:
+            with open(self.path) as f:
+                pid = int(f.read().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        if pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid

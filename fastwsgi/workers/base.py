@@ -1,0 +1,280 @@
+"""The worker process: what runs in the master's forked child.
+
+It resets the master's signal handling, runs the post_fork hook, drops
+privileges, loads the app (unless preloaded), reports READY through its
+heartbeat slot and hands the listeners to the engine.  It never returns:
+the process ends with os._exit() and an exit code the master understands
+(0 done, 3 failed to boot, 4 the app failed to load)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
+from fastwsgi.heartbeat import (BOOTING, READY, REASON_MAX_REQUESTS, REASON_MEMORY,
+                                REASON_NONE, REASON_ORPHANED, REASON_RELOAD)
+from fastwsgi.workers.hookobjects import HookRequest, HookResponse
+
+MASTER_SIGNALS = (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM,
+                  signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR1, signal.SIGUSR2,
+                  signal.SIGWINCH, signal.SIGCHLD)
+
+
+class Worker:
+    """A worker as the master and gunicorn's hooks see it (pid, age, cfg, log...)."""
+
+    def __init__(self, age: int, ppid: int, slot: int, cfg: Any, log: Any,
+                 generation: int) -> None:
+        self.age = age
+        self.ppid = ppid
+        self.slot = slot
+        self.cfg = cfg
+        self.log = log
+        self.generation = generation
+        self.pid = 0
+        self.pidfd = -1
+        self.booted = False
+        self.alive = True
+        self.nr = 0
+        self.started = time.monotonic()
+        self.abort_sent: float | None = None
+        self.stop_sent: float | None = None
+        self.stop_reason = ""
+        self.server: Any = None  # the engine's Server, in the worker process
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.pid}>"
+
+
+def run(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> NoReturn:
+    """The child side of fork(): serve, then exit with a code."""
+    code = 1
+    try:
+        code = _serve(master, worker, listeners, app)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        worker.log.error("Exception in worker process\n%s", traceback.format_exc())
+        code = 1 if worker.booted else WORKER_BOOT_ERROR
+    finally:
+        try:
+            worker.cfg.worker_exit(master, worker)
+        except Exception:
+            worker.log.exception("Exception in worker_exit hook")
+        _flush_logs()
+    os._exit(code)
+
+
+def _flush_logs() -> None:
+    for handler in logging.getLogger().handlers + logging.getLogger("fastwsgi.error").handlers:
+        try:
+            handler.flush()
+        except Exception:
+            pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> int:
+    from fastwsgi.workers.native import make_server
+
+    cfg = worker.cfg
+    worker.pid = os.getpid()
+    _reset_signals()
+    cfg.post_fork(master, worker)
+    _drop_privileges(cfg)
+    if app is None:
+        from fastwsgi.loader import load_app
+        try:
+            app = load_app(cfg.app_uri, chdir=None, pythonpath=cfg.python_paths)
+        except AppImportError as exc:
+            worker.log.error("%s", exc)
+            worker.log.debug("%s", getattr(exc, "traceback_text", ""))
+            return APP_LOAD_ERROR
+    settings = master.engine_settings(worker)
+    beats = master.heartbeats
+    reason = [REASON_NONE]
+    watch = _Watchers(worker, reason, beats)
+    hooks = _hooks(master, worker)
+    server = make_server(app, listeners, settings, tick=lambda: watch.tick(server), **hooks)
+    worker.server = server
+    _install_signals(worker, server)
+    beats.beat(worker.slot, READY)
+    worker.booted = True
+    cfg.post_worker_init(worker)
+    server.serve()
+    if server.requests >= settings.max_requests > 0:
+        reason[0] = REASON_MAX_REQUESTS
+    beats.beat(worker.slot, READY, reason[0])
+    return 0
+
+
+def _reset_signals() -> None:
+    """Undo the master's asyncio signal handling in the child."""
+    signal.set_wakeup_fd(-1)
+    for sig in MASTER_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def _drop_privileges(cfg: Any) -> None:
+    if os.getuid() != 0:
+        return
+    uid, gid = cfg.uid, cfg.gid
+    if gid != os.getgid():
+        if cfg.initgroups:
+            import pwd
+            os.initgroups(pwd.getpwuid(uid).pw_name, gid)
+        os.setgid(gid)
+    if uid != os.getuid():
+        os.setuid(uid)
+
+
+def _install_signals(worker: Worker, server: Any) -> None:
+    cfg = worker.cfg
+
+    def graceful(signum: int, frame: Any) -> None:
+        server.stop(graceful=True)
+
+    def quick(signum: int, frame: Any) -> None:
+        cfg.worker_int(worker)
+        server.stop(graceful=False)
+
+    def abort(signum: int, frame: Any) -> None:
+        _log_timeout(worker, server)
+        cfg.worker_abort(worker)
+        _flush_logs()
+        os._exit(1)
+
+    def reopen(signum: int, frame: Any) -> None:
+        reopen_files = getattr(worker.log, "reopen_files", None)
+        if reopen_files is not None:
+            reopen_files()
+
+    signal.signal(signal.SIGTERM, graceful)
+    signal.signal(signal.SIGINT, quick)
+    signal.signal(signal.SIGQUIT, quick)
+    signal.signal(signal.SIGABRT, abort)
+    signal.signal(signal.SIGUSR1, reopen)
+    signal.signal(signal.SIGWINCH, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _log_timeout(worker: Worker, server: Any) -> None:
+    """SIGABRT from the master: say what this worker was doing."""
+    environ = server.current
+    if environ is not None:
+        since = server.current_since
+        took = f" for {time.monotonic() - since:.1f} s" if since else ""
+        worker.log.critical(
+            "WORKER TIMEOUT (pid:%d) serving %s %s from %s%s", worker.pid,
+            environ.get("REQUEST_METHOD"), environ.get("RAW_URI"),
+            environ.get("REMOTE_ADDR") or "unix socket", took)
+    else:
+        worker.log.critical("WORKER TIMEOUT (pid:%d) with no request in flight", worker.pid)
+    frames = sys._current_frames()
+    for thread in threading.enumerate():
+        frame = frames.get(thread.ident or -1)
+        if frame is not None:
+            stack = "".join(traceback.format_stack(frame))
+            worker.log.critical("Thread %s:\n%s", thread.name, stack.rstrip())
+
+
+class _Watchers:
+    """Once a second, from the engine's loop: heartbeat, orphan check,
+    memory limit, code reload."""
+
+    def __init__(self, worker: Worker, reason: list[int], beats: Any) -> None:
+        self.worker = worker
+        self.reason = reason
+        self.beats = beats
+        cfg = worker.cfg
+        self.max_rss = int(cfg.max_worker_memory) * 1024 * 1024
+        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.mtimes: dict[str, float] | None = {} if cfg.reload else None
+
+    def tick(self, server: Any) -> None:
+        worker = self.worker
+        self.beats.beat(worker.slot, READY, self.reason[0], server.current_since or 0.0)
+        if os.getppid() != worker.ppid:
+            self._leave(server, REASON_ORPHANED)
+        elif self.max_rss and self._rss() > self.max_rss:
+            self._leave(server, REASON_MEMORY)
+        elif self.mtimes is not None and self._code_changed():
+            self._leave(server, REASON_RELOAD)
+
+    def _leave(self, server: Any, reason: int) -> None:
+        if self.reason[0] == REASON_NONE:
+            self.reason[0] = reason
+            self.beats.beat(self.worker.slot, READY, reason)
+            server.stop(graceful=True)
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * self.page
+
+    def _code_changed(self) -> bool:
+        assert self.mtimes is not None
+        files = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+        files += list(self.worker.cfg.reload_extra_files or [])
+        changed = False
+        for path in files:
+            if not path:
+                continue
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            old = self.mtimes.setdefault(path, mtime)
+            if mtime != old:
+                self.worker.log.info("Worker reloading: %s modified", path)
+                changed = True
+        return changed
+
+
+def _hooks(master: Any, worker: Worker) -> dict[str, Callable[..., Any] | None]:
+    """The engine's per-request callbacks: None unless something needs them,
+    so that the default configuration costs nothing per request."""
+    cfg = worker.cfg
+    log = worker.log
+    access = log.access if getattr(log, "access_enabled", False) else None
+    post = None if cfg.is_default("post_request") else cfg.post_request
+    pre = None if cfg.is_default("pre_request") else cfg.pre_request
+
+    def counting(environ: dict[str, Any]) -> None:
+        worker.nr += 1
+
+    def pre_request(environ: dict[str, Any]) -> None:
+        worker.nr += 1
+        assert pre is not None
+        pre(worker, HookRequest(environ))
+
+    def on_response(environ: dict[str, Any], status: str, headers: list[tuple[str, str]],
+                    length: int, duration: float) -> None:
+        if access is not None:
+            access(environ, status, headers, length, duration)
+        if post is not None:
+            post(worker, HookRequest(environ), environ, HookResponse(status, headers, length))
+
+    return {
+        "pre_request": pre_request if pre is not None else None,
+        "on_response": on_response if (access is not None or post is not None) else None,
+    }
+
+
+def max_requests_for(cfg: Any) -> int:
+    """max_requests plus this worker's jitter, so that workers recycle apart."""
+    if cfg.max_requests <= 0:
+        return 0
+    return int(cfg.max_requests) + random.randint(0, max(int(cfg.max_requests_jitter), 0))
+
+
+__all__ = ["Worker", "run", "max_requests_for", "BOOTING"]
