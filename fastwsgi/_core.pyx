@@ -22,7 +22,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStri
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.stdint cimport int64_t, uint32_t, uint64_t
-from libc.string cimport memcpy, memchr
+from libc.string cimport memcpy, memchr, memcmp
 from libc.stdlib cimport malloc, free
 from libc.stdio cimport snprintf
 
@@ -37,6 +37,7 @@ import sys
 import tempfile
 
 include "engine/llhttp.pyx"
+include "engine/proxy.pyx"
 include "engine/environ.pyx"
 include "engine/body.pyx"
 include "engine/start_response.pyx"

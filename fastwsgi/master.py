@@ -16,7 +16,13 @@ the new generation is abandoned and the old one keeps serving.
 
 Exit codes, as gunicorn: a worker exiting with 4 (the app failed to load) or
 3 (it failed to boot) halts the master with the same code, instead of a
-respawn loop.
+respawn loop.  The worker leaves the one line that says why in its heartbeat
+slot's message area, and the master logs it once (not once per worker).
+
+During a reload, a new worker that exits before it reports READY (whatever
+the reason) abandons the reload: the new generation is drained, the previous
+configuration is restored and the old workers, never told to stop, keep
+serving.
 """
 
 from __future__ import annotations
@@ -58,18 +64,23 @@ class Master:
     """gunicorn's Arbiter, for hooks: .cfg, .log, .pid, .num_workers, .WORKERS."""
 
     def __init__(self, cfg: Any, log: Any, app: Any | None = None,
-                 argv: list[str] | None = None) -> None:
+                 argv: list[str] | None = None, cwd: str | None = None) -> None:
         self.cfg = cfg
         self.log = log
         self.app = app  # set when preload_app loaded it here
         self.argv = list(sys.argv[1:] if argv is None else argv)
+        # Where the command was started: relative config paths are resolved
+        # from here on HUP and by the new master on USR2 (gunicorn's START_CTX).
+        self.start_cwd = cwd or os.getcwd()
         self.pid = os.getpid()
         self.num_workers = int(cfg.workers)
         self.listeners: list[socket.socket] = []
         self.WORKERS: dict[int, Worker] = {}
         self.heartbeats = hb.Heartbeats()
         self.generation = 0
+        self.generations = 0  # generation numbers are never reused
         self.reloading_from: int | None = None
+        self.previous: tuple[Any, Any, int] | None = None  # (cfg, log, workers) before HUP
         self.worker_age = 0
         self.pidfile: Pidfile | None = None
         self.stopping = False
@@ -78,6 +89,8 @@ class Master:
         self.master_pid = int(os.environ.pop("FASTWSGI_MASTER_PID", "0") or 0)
         self.signals: asyncio.Queue[int] = asyncio.Queue()
         self.oom_kills = _oom_kill_count()
+        self.oom_unclaimed = 0  # OOM kills counted but not yet matched to a worker
+        self.halting = False  # an app load / boot error is stopping us: quiet exits
 
     # ---- running -------------------------------------------------------------
 
@@ -110,6 +123,7 @@ class Master:
         except HaltServer as exc:
             code = self._halt_exit(exc)
             if exc.exit_status in (APP_LOAD_ERROR, WORKER_BOOT_ERROR):
+                self.halting = True
                 await self._stop(graceful=False)
             else:
                 await self._stop(graceful=exc.graceful)
@@ -135,7 +149,12 @@ class Master:
             self.pidfile = Pidfile(path)
             self.pidfile.create(self.pid)
         cfg.on_starting(self)
-        self.listeners = self._bind()
+        try:
+            self.listeners = self._bind()
+        except (OSError, ValueError) as exc:
+            if self.pidfile is not None:
+                self.pidfile.unlink()
+            raise HaltServer(f"cannot listen: {exc}", 1) from None
         for sock in self.listeners:
             self.log.info("Listening at: %s (%d)", describe(sock), self.pid)
         mode, threads, why = cfg.worker_mode
@@ -144,8 +163,8 @@ class Master:
         for sig in SIGNAMES:
             if sig != signal.SIGCHLD:
                 loop.add_signal_handler(sig, self.signals.put_nowait, sig)
+        cfg.when_ready(self)  # gunicorn calls it before the first workers are forked
         self.manage_workers()
-        cfg.when_ready(self)
         systemd.sd_notify(f"READY=1\nSTATUS=fastwsgi serving, {self.num_workers} workers")
 
     def _bind(self) -> list[socket.socket]:
@@ -179,7 +198,12 @@ class Master:
             graceful_timeout=float(cfg.graceful_timeout),
             script_name=cfg.env.get("SCRIPT_NAME", os.environ.get("SCRIPT_NAME", "")),
             multiprocess=self.num_workers > 1,
-            threads=threads if mode == "threaded" else 1)
+            threads=threads if mode == "threaded" else 1,
+            secure_scheme_headers=dict(cfg.secure_scheme_headers),
+            forwarded_allow_ips=list(cfg.forwarded_allow_ips),
+            forwarder_headers=list(cfg.forwarder_headers),
+            proxy_protocol=str(cfg.proxy_protocol),
+            proxy_allow_ips=list(cfg.proxy_allow_ips))
 
     def manage_workers(self) -> None:
         """Spawn or retire workers until the current generation has num_workers."""
@@ -241,7 +265,11 @@ class Master:
                 return
             if pid == self.reexec_pid:
                 self.reexec_pid = 0
-                self.log.info("New master (pid:%d) exited", pid)
+                code = os.waitstatus_to_exitcode(status)
+                self.log.error("New master (pid:%d) exited (%s); this master carries on",
+                               pid, _describe_code(code))
+                if self.pidfile is not None and self.cfg.pidfile:
+                    self.pidfile.rename(self.cfg.pidfile)  # .oldbin back to the name
                 continue
             worker = self.WORKERS.pop(pid, None)
             if worker is None:
@@ -251,32 +279,47 @@ class Master:
 
     def _worker_exited(self, worker: Worker, status: int) -> None:
         _, state, reason, _ = self.heartbeats.read(worker.slot)
+        message = self.heartbeats.message(worker.slot)
         self.heartbeats.release(worker.slot)
         self.cfg.child_exit(self, worker)
         code = os.waitstatus_to_exitcode(status)
-        self.log_exit(worker, code, reason, booted=state == hb.READY)
-        if code in (APP_LOAD_ERROR, WORKER_BOOT_ERROR) and not self.stopping:
-            if worker.generation != self.generation or self.reloading_from is None:
-                if worker.generation == self.generation and self.reloading_from is None:
-                    message = ("App failed to load." if code == APP_LOAD_ERROR
-                               else "Worker failed to boot.")
-                    raise HaltServer(message, code)
-            else:
-                self._abandon_reload("a new worker failed to boot")
+        booted = state == hb.READY
+        if self.halting or self.stopping and code in (APP_LOAD_ERROR, WORKER_BOOT_ERROR):
+            # The reason was said once already; the other workers failed alike.
+            self.log.debug("Worker (pid:%d) exited (%s)", worker.pid, _describe_code(code))
+            return
+        reloading = self.reloading_from is not None and worker.generation == self.generation
+        if code in (APP_LOAD_ERROR, WORKER_BOOT_ERROR) and not self.stopping and not reloading:
+            if worker.generation == self.generation:
+                what = "the app failed to load" if code == APP_LOAD_ERROR else "a worker failed to boot"
+                self.halting = True
+                raise HaltServer(f"{what}: {message}" if message else what, code)
+        self.log_exit(worker, code, reason, booted, message)
+        if reloading and not booted and not self.stopping:
+            why = _boot_failure(code, message)
+            self._abandon_reload(f"new worker (pid:{worker.pid}) {why}")
 
-    def log_exit(self, worker: Worker, code: int, reason: int, booted: bool) -> None:
+    def log_exit(self, worker: Worker, code: int, reason: int, booted: bool,
+                 message: str = "") -> None:
         """Every exit with its real cause (never a guess)."""
         pid = worker.pid
         if worker.abort_sent is not None:
-            self.log.error("Worker (pid:%d) was killed after its timeout (%ss)",
-                           pid, self.cfg.timeout)
+            how = ("aborted" if code in (1, -signal.SIGABRT) else
+                   "killed (SIGKILL)" if code == -signal.SIGKILL else _describe_code(code))
+            self.log.error("Worker (pid:%d) timed out (no heartbeat for %ss) and was %s",
+                           pid, self.cfg.timeout, how)
+        elif worker.kill_sent:
+            self.log.error("Worker (pid:%d) was killed (SIGKILL): still busy %s after %ss "
+                           "(graceful_timeout)", pid, worker.stop_reason or "stopping",
+                           self.cfg.graceful_timeout)
         elif code < 0:
             sig = -code
-            name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else sig
+            name = _signal_name(sig)
             if sig == signal.SIGKILL and self._oom_killed():
                 self.log.error("Worker (pid:%d) was killed by the kernel's OOM killer "
-                               "(the cgroup's oom_kill count went up)", pid)
-            elif worker.stop_sent is not None and sig in (signal.SIGTERM, signal.SIGKILL):
+                               "(SIGKILL; the cgroup's oom_kill count went up)", pid)
+            elif worker.stop_sent is not None and sig in (signal.SIGTERM, signal.SIGQUIT,
+                                                          signal.SIGINT):
                 self.log.info("Worker (pid:%d) stopped (%s)", pid, worker.stop_reason)
             else:
                 self.log.error("Worker (pid:%d) was killed by signal %s", pid, name)
@@ -284,17 +327,24 @@ class Master:
             why = hb.REASONS.get(reason) or worker.stop_reason or "exited"
             self.log.info("Worker exiting (pid: %d): %s", pid, why)
         elif code == APP_LOAD_ERROR:
-            self.log.error("Worker (pid:%d) exited with code 4: the app failed to load", pid)
+            self.log.error("Worker (pid:%d) exited with code 4: the app failed to load%s",
+                           pid, f": {message}" if message else "")
         elif code == WORKER_BOOT_ERROR or not booted:
-            self.log.error("Worker (pid:%d) failed to boot (exit code %d)", pid, code)
+            self.log.error("Worker (pid:%d) failed to boot (exit code %d)%s",
+                           pid, code, f": {message}" if message else "")
         else:
             self.log.error("Worker (pid:%d) exited with code %d", pid, code)
 
     def _oom_killed(self) -> bool:
+        """Whether the cgroup counted an OOM kill not yet matched to a worker."""
         count = _oom_kill_count()
-        killed = count > self.oom_kills
+        if count > self.oom_kills:
+            self.oom_unclaimed += count - self.oom_kills
         self.oom_kills = count
-        return killed
+        if self.oom_unclaimed > 0:
+            self.oom_unclaimed -= 1
+            return True
+        return False
 
     def murder_workers(self) -> None:
         """Kill workers whose heartbeat is older than `timeout`."""
@@ -307,6 +357,7 @@ class Master:
                 continue
             if worker.stop_sent is not None:
                 if now - worker.stop_sent > float(self.cfg.graceful_timeout) + ABORT_GRACE:
+                    worker.kill_sent = True
                     self._kill(worker.pid, signal.SIGKILL)
                 continue
             if not timeout:
@@ -330,7 +381,8 @@ class Master:
 
     def _finish_reload(self) -> None:
         """Once every new worker is READY, drain the old generation."""
-        new = [w for w in self.WORKERS.values() if w.generation == self.generation]
+        new = [w for w in self.WORKERS.values()
+               if w.generation == self.generation and w.stop_sent is None]
         if len(new) < self.num_workers:
             return
         if all(self.heartbeats.read(w.slot)[1] == hb.READY for w in new):
@@ -341,13 +393,16 @@ class Master:
             self.log.info("Reload complete: %d new workers serving", len(new))
 
     def _abandon_reload(self, why: str) -> None:
-        self.log.error("Reload failed (%s); the previous workers keep serving", why)
+        self.log.error("Reload failed: %s; the previous workers keep serving", why)
         for w in list(self.WORKERS.values()):
             if w.generation == self.generation:
                 self._retire(w, "reload abandoned")
         assert self.reloading_from is not None
         self.generation = self.reloading_from
         self.reloading_from = None
+        if self.previous is not None:
+            self.cfg, self.log, self.num_workers = self.previous
+            self.previous = None
 
     # ---- signals (gunicorn's meanings) ---------------------------------------
 
@@ -357,15 +412,88 @@ class Master:
     def handle_hup(self) -> None:
         """Reload the configuration, start new workers, then drain the old ones."""
         systemd.sd_notify("RELOADING=1")
-        self.cfg.on_reload(self)
-        reload_config = getattr(self, "reload_config", None)
-        if reload_config is not None:
-            reload_config()
+        if self.reloading_from is not None:
+            # A reload is under way: its workers are superseded by this one.
+            for w in list(self.WORKERS.values()):
+                if w.generation == self.generation:
+                    self._retire(w, "superseded by another reload")
+            serving = self.reloading_from
+        else:
+            serving = self.generation
+            self.previous = (self.cfg, self.log, self.num_workers)
+        if not self.reload_config():
+            if self.reloading_from is None:
+                self.previous = None
+            systemd.sd_notify("READY=1")
+            return
+        self.cfg.on_reload(self)  # gunicorn: after the new config is read
         self.num_workers = int(self.cfg.workers)
-        self.reloading_from = self.generation
-        self.generation += 1
+        self.reloading_from = serving
+        self.generations += 1
+        self.generation = self.generations
+        self.log.info("Reloading: starting %d new workers", self.num_workers)
         self.manage_workers()
         systemd.sd_notify("READY=1")
+
+    def reload_config(self) -> bool:
+        """Read the configuration again from the same sources (command line,
+        environment, config file), as gunicorn's reload does.  False, with
+        the reason logged, if it is invalid: the current one stays."""
+        from fastwsgi.cli import prepare_process, setup_logging
+        from fastwsgi.config import load_config
+        from fastwsgi.errors import ConfigError
+        old = self.cfg
+        here = os.getcwd()
+        try:
+            os.chdir(self.start_cwd)
+            cfg = load_config(self.argv)
+            cfg.require_app()
+            cfg.worker_mode  # noqa: B018 - refuses ASGI worker classes
+        except (ConfigError, OSError) as exc:
+            os.chdir(here)
+            self.log.error("Reload failed: %s; the current configuration stays", exc)
+            return False
+        for key in old.env:
+            os.environ.pop(key, None)
+        prepare_process(cfg)
+        if self.app is None:
+            from fastwsgi.loader import prepare_sys_path
+            prepare_sys_path(None, cfg.python_paths)
+        try:
+            log = setup_logging(cfg)
+        except ConfigError as exc:
+            self.log.error("Reload failed: %s; the current configuration stays", exc)
+            return False
+        self.cfg, self.log = cfg, log
+        self._rebind(old)
+        if cfg.pidfile != old.pidfile and not self.master_pid:
+            if self.pidfile is not None:
+                self.pidfile.unlink()
+                self.pidfile = None
+            if cfg.pidfile:
+                self.pidfile = Pidfile(cfg.pidfile)
+                self.pidfile.create(self.pid)
+        return True
+
+    def _rebind(self, old: Any) -> None:
+        """gunicorn: a reload that changes `bind` replaces the listeners (the
+        old workers keep their copies until they are drained)."""
+        if list(self.cfg.bind) == list(old.bind) or any(
+                b.startswith("fd://") for b in old.bind):
+            return
+        try:
+            listeners = [create_listener(addr, backlog=int(self.cfg.backlog),
+                                         reuse_port=bool(self.cfg.reuse_port),
+                                         umask=int(self.cfg.umask)) for addr in self.cfg.bind]
+        except (OSError, ValueError) as exc:
+            self.log.error("Reload: cannot listen at %s (%s); keeping the current listeners",
+                           ", ".join(self.cfg.bind), exc)
+            return
+        for sock in self.listeners:
+            sock.close()
+        self.listeners = listeners
+        for sock in listeners:
+            self.log.info("Listening at: %s (%d)", describe(sock), self.pid)
 
     def handle_term(self) -> None:
         """Graceful stop: stop accepting, let the workers finish, then exit."""
@@ -425,13 +553,22 @@ class Master:
         pid = os.fork()
         if pid:
             self.reexec_pid = pid
+            self.log.info("Started a new master (pid:%d) for USR2", pid)
             return
-        self.cfg.pre_exec(self)
-        env = dict(os.environ)
-        env[FD_ENV] = ",".join(str(s.fileno()) for s in self.listeners)
-        env["FASTWSGI_MASTER_PID"] = str(self.pid)
-        os.chdir(self.cfg.chdir or os.getcwd())
-        os.execve(sys.executable, [sys.executable, "-m", "fastwsgi", *self.argv], env)
+        try:
+            self.cfg.pre_exec(self)
+            env = dict(os.environ)
+            env[FD_ENV] = ",".join(str(s.fileno()) for s in self.listeners)
+            env["FASTWSGI_MASTER_PID"] = str(self.pid)
+            for sock in self.listeners:
+                os.set_inheritable(sock.fileno(), True)
+            os.chdir(self.start_cwd)
+            os.execve(sys.executable, [sys.executable, "-m", "fastwsgi", *self.argv], env)
+        except BaseException as exc:  # never return into the old master's loop
+            try:
+                self.log.error("USR2: cannot start the new master: %s", exc)
+            finally:
+                os._exit(1)
 
     def _maybe_promote(self) -> None:
         """After USR2: when the old master is gone, take over its pidfile."""
@@ -445,23 +582,36 @@ class Master:
     # ---- stopping -------------------------------------------------------------
 
     async def _stop(self, graceful: bool) -> None:
+        """Stop every worker, within graceful_timeout; then SIGKILL the rest.
+        An INT or QUIT during a graceful stop turns it into a quick one."""
         self.stopping = True
         for sock in self.listeners:
             sock.close()
+        self._signal_all(graceful)
+        deadline = time.monotonic() + float(self.cfg.graceful_timeout)
+        while self.WORKERS and time.monotonic() < deadline:
+            try:
+                sig = await asyncio.wait_for(self.signals.get(), timeout=0.05)
+            except TimeoutError:
+                sig = None
+            if graceful and sig in (signal.SIGINT, signal.SIGQUIT):
+                self.log.info("Handling signal: %s (quick stop now)", SIGNAMES[sig])
+                graceful = False
+                self._signal_all(graceful)
+            self.reap_workers_quietly()
+        for worker in list(self.WORKERS.values()):
+            worker.kill_sent = True
+            self._kill(worker.pid, signal.SIGKILL)
+        while self.WORKERS:
+            await asyncio.sleep(0.02)
+            self.reap_workers_quietly()
+
+    def _signal_all(self, graceful: bool) -> None:
         sig = signal.SIGTERM if graceful else signal.SIGQUIT
         for worker in list(self.WORKERS.values()):
             worker.stop_sent = time.monotonic()
             worker.stop_reason = "shutdown" if graceful else "quick shutdown"
             self._kill(worker.pid, sig)
-        deadline = time.monotonic() + float(self.cfg.graceful_timeout)
-        while self.WORKERS and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            self.reap_workers_quietly()
-        for pid in list(self.WORKERS):
-            self._kill(pid, signal.SIGKILL)
-        while self.WORKERS:
-            await asyncio.sleep(0.02)
-            self.reap_workers_quietly()
 
     def reap_workers_quietly(self) -> None:
         try:
@@ -482,15 +632,50 @@ class Master:
 
 
 def _oom_kill_count() -> int:
-    """The cgroup v2 oom_kill counter of this process's cgroup, or 0."""
+    """The oom_kill counter of this process's memory cgroup (v2 memory.events,
+    else v1 memory.oom_control), or 0 when there is none to read."""
     try:
         with open("/proc/self/cgroup") as f:
-            path = f.read().strip().split("::", 1)[-1]
-        with open(f"/sys/fs/cgroup{path}/memory.events") as f:
-            for line in f:
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-    except (OSError, ValueError):
-        pass
+            lines = f.read().splitlines()
+    except OSError:
+        return 0
+    candidates = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            candidates += [f"/sys/fs/cgroup{path}/memory.events",
+                           f"/sys/fs/cgroup/unified{path}/memory.events"]
+        elif "memory" in controllers.split(","):
+            candidates.append(f"/sys/fs/cgroup/memory{path}/memory.oom_control")
+    for candidate in candidates:
+        try:
+            with open(candidate) as f:
+                for line in f:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
     return 0
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return str(sig)
+
+
+def _describe_code(code: int) -> str:
+    """A waitstatus_to_exitcode() result in words."""
+    return f"signal {_signal_name(-code)}" if code < 0 else f"exit code {code}"
+
+
+def _boot_failure(code: int, message: str) -> str:
+    if code == APP_LOAD_ERROR:
+        what = "could not load the app"
+    elif code == WORKER_BOOT_ERROR:
+        what = "failed to boot"
+    else:
+        what = f"exited before it was ready ({_describe_code(code)})"
+    return f"{what}: {message}" if message else what

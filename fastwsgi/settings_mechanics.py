@@ -303,7 +303,7 @@ class RawPasteGlobalConf(_Ignored):
         """
 
 
-class ProxyProtocol(_Ignored):
+class ProxyProtocol(_Mechanics):
     name = "proxy_protocol"
     cli = ("--proxy-protocol",)
     meta = "MODE"
@@ -312,18 +312,21 @@ class ProxyProtocol(_Ignored):
     validator = v.validate_proxy_protocol
     default = "off"
     desc = """\
-        gunicorn's PROXY protocol support (off, v1, v2, auto). Not implemented yet.
+        Expect a PROXY protocol header (off, v1, v2, auto) from proxy_allow_ips.
+
+        The header's client address becomes REMOTE_ADDR/REMOTE_PORT. A peer in
+        proxy_allow_ips must send one; a connection without it gets a 400.
         """
 
 
-class ProxyAllowIPs(_Ignored):
+class ProxyAllowIPs(_Mechanics):
     name = "proxy_allow_ips"
     cli = ("--proxy-allow-from",)
     meta = "STRING"
     validator = v.validate_ip_allow_list
     default = "127.0.0.1,::1"
     desc = """\
-        Addresses allowed to send the PROXY protocol header. Ignored with proxy_protocol.
+        Addresses (IPs or networks, or ``*``) allowed to send the PROXY protocol header.
         """
 
 

@@ -95,6 +95,11 @@ cdef class Connection:
     cdef bint aborted
     cdef object drained
 
+    # The peer is a trusted proxy (forwarded_allow_ips); a PROXY protocol
+    # header is still expected before the first request.
+    cdef bint trusted
+    cdef bint proxy_pending
+
     # Timers, in the server's coarse monotonic milliseconds.
     cdef int64_t last_active
     cdef int64_t head_started
@@ -111,10 +116,13 @@ cdef class Connection:
         fw_buf_free(&self.body)
         free(self.headers)
 
-    cdef int _init(self, Server server, int fd, dict base_environ) except -1:
+    cdef int _init(self, Server server, int fd, dict base_environ, bint trusted=False,
+                   bint proxy_pending=False) except -1:
         self.server = server
         self.fd = fd
         self.base_environ = base_environ
+        self.trusted = trusted
+        self.proxy_pending = proxy_pending
         self.headers = <HeaderSpan *>malloc(sizeof(HeaderSpan) * <size_t>(server.max_headers + 1))
         if self.headers == NULL:
             raise MemoryError()
@@ -232,12 +240,15 @@ cdef class Connection:
 
     # ---- request head → environ ------------------------------------------
 
-    cdef int _start_request(self) except -1:
+    cdef int _start_request(self) except -2:
+        """Validate the head and build the environ: 0, or -1 (after _fail)
+        when the request is refused."""
         cdef Server server = self.server
         cdef fw_llhttp_t *p = &self.parser
         cdef const char *head = self.inbuf + self.head_start
         cdef HeaderSpan *h
         cdef int i, idx, nhost = 0, nte = 0
+        cdef dict forwarded = None
         cdef bint te_chunked = False, expect_continue = False
         cdef fw_target_t target
 
@@ -266,7 +277,12 @@ cdef class Connection:
                 te_chunked = fw_lower_eq(head + h.value_off, h.value_len, "chunked")
             elif idx == FW_H_EXPECT:
                 expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
-            _add_header(environ, head, h, idx)
+            if _add_header(environ, head, h, idx) and self.trusted and server.forwarders:
+                name = _latin1(head + h.name_off, h.name_len).upper()
+                if name in server.forwarders:
+                    if forwarded is None:
+                        forwarded = {}
+                    forwarded[name] = _latin1(head + h.value_off, h.value_len)
 
         # RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
         if nhost > 1 or (nhost == 0 and not self.http10):
@@ -282,7 +298,15 @@ cdef class Connection:
                 and p.content_length > server.limit_request_body):
             return self._fail(413, "request body too large")
 
+        if self.trusted and server.secure_headers and self._forwarded_scheme(environ) < 0:
+            return -1
         script_name = server.script_name
+        if forwarded is not None:
+            # gunicorn's forwarder_headers: environ keys a trusted proxy sets.
+            path = forwarded.pop("PATH_INFO", path)
+            if "SCRIPT_NAME" in forwarded:
+                script_name = forwarded["SCRIPT_NAME"].rstrip("/")
+            environ.update(forwarded)
         if script_name:
             if path.startswith(script_name) and (
                     len(path) == len(script_name) or path[len(script_name)] == "/"):
@@ -294,6 +318,42 @@ cdef class Connection:
                 p.flags & FW_F_CHUNKED or p.content_length > 0):
             _append(&self.wbuf, PyBytes_AS_STRING(_CONTINUE), 25)
         return 0
+
+    cdef int _forwarded_scheme(self, dict environ) except -2:
+        """wsgi.url_scheme from a trusted proxy's secure-scheme headers."""
+        scheme = None
+        for key, wanted in self.server.secure_headers:
+            value = environ.get(key)
+            if value is None:
+                continue
+            this = "https" if value == wanted else "http"
+            if scheme is not None and this != scheme:
+                return self._fail(400, "contradictory scheme headers")
+            scheme = this
+        if scheme is not None:
+            environ["wsgi.url_scheme"] = scheme
+        return 0
+
+    cdef int _read_proxy_header(self) except -1:
+        """Take the PROXY header off the input: 1 done, 0 not yet (or refused)."""
+        cdef list out = []
+        cdef Py_ssize_t n
+        try:
+            n = parse_proxy_header(self.inbuf + self.parsed, self.inlen - self.parsed,
+                                   self.server.proxy_mode, out)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.proxy_pending = False
+            self._fail(400, f"invalid PROXY protocol header: {exc}")
+            self._reject(0)
+            return 0
+        if n < 0:
+            return 0
+        self.parsed += <size_t>n
+        self.proxy_pending = False
+        if out[0]:
+            self.base_environ = dict(self.base_environ)
+            self.base_environ["REMOTE_ADDR"], self.base_environ["REMOTE_PORT"] = out
+        return 1
 
     cdef int _start_spool(self) except -1:
         self.spool = tempfile.TemporaryFile(prefix="fastwsgi-body-")
@@ -324,6 +384,7 @@ cdef class Connection:
         """Parse what is buffered; answer each complete request in order."""
         cdef int err
         while (self.state == CS_READING and not self.close_after and not self.in_app
+               and not self.proxy_pending
                and self.resp_iter is None and self.sf_fd < 0 and self.parsed < self.inlen):
             if not self.in_message:
                 self.head_start = self.parsed
@@ -720,7 +781,7 @@ cdef class Connection:
             if self.close_after:
                 self._finish()
                 return 0
-            if self.parsed < self.inlen and not self.in_message:
+            if self.parsed < self.inlen and not self.in_message and not self.proxy_pending:
                 continue
             break
         if self.state != CS_CLOSED:
@@ -813,6 +874,8 @@ cdef class Connection:
             return 0
         self.last_active = server.now_ms
         try:
+            if self.proxy_pending:
+                self._read_proxy_header()
             self._drive()
         finally:
             if self.state != CS_CLOSED:
@@ -901,6 +964,8 @@ cdef class Connection:
             raise MemoryError()
         self.inbuf = self.rbuf.data
         self.inlen = self.rbuf.len
+        if self.proxy_pending:
+            self._read_proxy_header()
         self._drive()
         if self.state != CS_CLOSED:
             self._stash_input()

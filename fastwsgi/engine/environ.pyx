@@ -54,7 +54,8 @@ cdef str _method_name(int method, const char *p, size_t n):
 
 cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) except -1:
     """Set one header's environ key; repeats are joined with "," (RFC 9110
-    §5.3, gunicorn's behaviour)."""
+    §5.3, gunicorn's behaviour).  Returns 1 for a name with "_", which is
+    left out (the caller may accept it from a trusted forwarder)."""
     cdef char keybuf[256]
     cdef char *heapkey = NULL
     cdef long klen
@@ -64,7 +65,7 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) exc
         if h.name_len + 5 <= sizeof(keybuf):
             klen = fw_header_cgi_key(head + h.name_off, h.name_len, keybuf)
             if klen < 0:
-                return 0
+                return 1
             key = _latin1(keybuf, <size_t>klen)
         else:
             heapkey = <char *>malloc(h.name_len + 5)
@@ -73,7 +74,7 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) exc
             try:
                 klen = fw_header_cgi_key(head + h.name_off, h.name_len, heapkey)
                 if klen < 0:
-                    return 0
+                    return 1
                 key = _latin1(heapkey, <size_t>klen)
             finally:
                 free(heapkey)

@@ -66,6 +66,11 @@ cdef class Server:
     cdef bint timing
     cdef int threads
     cdef AppPool pool
+    cdef list secure_headers
+    cdef frozenset forwarders
+    cdef AddressPolicy forwarded_policy
+    cdef AddressPolicy proxy_policy
+    cdef str proxy_mode
 
     def __init__(self, app, listeners=(), *, keepalive=75.0, header_timeout=30.0,
                  limit_request_line=4094, limit_request_fields=100,
@@ -73,7 +78,10 @@ cdef class Server:
                  spool_threshold=1 << 20, max_requests=0, worker_connections=1000,
                  graceful_timeout=30.0, script_name="", url_scheme="http", errors=None,
                  multiprocess=False, multithread=False, error_logger=None,
-                 on_response=None, pre_request=None, tick=None, threads=1):
+                 on_response=None, pre_request=None, tick=None, threads=1,
+                 secure_scheme_headers=None, forwarded_allow_ips=("127.0.0.1", "::1"),
+                 forwarder_headers=("SCRIPT_NAME", "PATH_INFO"), proxy_protocol="off",
+                 proxy_allow_ips=("127.0.0.1", "::1")):
         self.app = app
         self.listeners = list(listeners)
         self.epfd = -1
@@ -98,6 +106,15 @@ cdef class Server:
         self.timing = on_response is not None
         self.tick = tick
         self.threads = threads
+        if secure_scheme_headers is None:
+            secure_scheme_headers = {"X-FORWARDED-PROTOCOL": "ssl", "X-FORWARDED-PROTO": "https",
+                                     "X-FORWARDED-SSL": "on"}
+        self.secure_headers = [("HTTP_" + name.upper().replace("-", "_"), value)
+                               for name, value in secure_scheme_headers.items()]
+        self.forwarders = frozenset(h.strip().upper() for h in forwarder_headers if h.strip())
+        self.forwarded_policy = AddressPolicy(list(forwarded_allow_ips))
+        self.proxy_policy = AddressPolicy(list(proxy_allow_ips))
+        self.proxy_mode = proxy_protocol or "off"
         multithread = multithread or threads > 1
         self.base_environs = []
         self.defer_accept = []
@@ -253,8 +270,13 @@ cdef class Server:
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
             conn = Connection.__new__(Connection)
             base = <dict>PyDict_Copy(self.base_environs[index])
-            base["REMOTE_ADDR"], base["REMOTE_PORT"] = _peer(&addr, alen)
-            conn._init(self, fd, base)
+            remote, port = _peer(&addr, alen)
+            base["REMOTE_ADDR"] = remote
+            base["REMOTE_PORT"] = port
+            # A unix-socket peer is the local proxy: trusted, as in gunicorn.
+            conn._init(self, fd, base,
+                       not remote or self.forwarded_policy.allows(remote),
+                       self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)))
             while len(self.conns) <= fd:
                 self.conns.extend([None] * (len(self.conns) + 64))
             self.conns[fd] = conn
@@ -325,7 +347,8 @@ cdef class Server:
         except Exception:
             pass
 
-    def connection(self, listener_index=0, remote=("127.0.0.1", 40000)):
+    def connection(self, listener_index=0, remote=("127.0.0.1", 40000), trusted=None,
+                   proxy=False):
         """A connection with no socket (fd -1), driven by feed() and read by
         take_output(): the engine's sans-I/O interface, used by tests."""
         cdef Connection conn = Connection.__new__(Connection)
@@ -334,7 +357,9 @@ cdef class Server:
         else:
             base = make_base_environ(("127.0.0.1", "80"), script_name=self.script_name)
         base["REMOTE_ADDR"], base["REMOTE_PORT"] = remote[0], str(remote[1])
-        conn._init(self, -1, base)
+        if trusted is None:
+            trusted = self.forwarded_policy.allows(remote[0])
+        conn._init(self, -1, base, trusted, proxy and self.proxy_mode != "off")
         return conn
 
 

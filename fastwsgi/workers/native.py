@@ -31,6 +31,11 @@ class EngineSettings:
     script_name: str = ""
     multiprocess: bool = False
     threads: int = 1
+    secure_scheme_headers: dict[str, str] | None = None
+    forwarded_allow_ips: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    forwarder_headers: list[str] = field(default_factory=lambda: ["SCRIPT_NAME", "PATH_INFO"])
+    proxy_protocol: str = "off"
+    proxy_allow_ips: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -44,7 +49,10 @@ def make_server(app: Callable[..., Any], listeners: list[socket.socket],
         limit_request_body=s.limit_request_body, spool_threshold=s.spool_threshold,
         max_requests=s.max_requests, worker_connections=s.worker_connections,
         graceful_timeout=s.graceful_timeout, script_name=s.script_name,
-        multiprocess=s.multiprocess, threads=s.threads, **hooks)
+        multiprocess=s.multiprocess, threads=s.threads,
+        secure_scheme_headers=s.secure_scheme_headers, forwarded_allow_ips=s.forwarded_allow_ips,
+        forwarder_headers=s.forwarder_headers, proxy_protocol=s.proxy_protocol,
+        proxy_allow_ips=s.proxy_allow_ips, **hooks)
 
 
 def serve(app: Callable[..., Any], listeners: list[socket.socket],
