@@ -1,0 +1,3 @@
+# an empty Transfer-Encoding
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Transfer-Encoding then Content-Length
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Content-Length: 0 with Transfer-Encoding: chunked
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a Content-Length list in one line
+
+expect = {'status': 400}

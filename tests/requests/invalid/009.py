@@ -1,0 +1,3 @@
+# Content-Length with a '+' sign
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# negative Content-Length
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# hexadecimal Content-Length
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Content-Length far beyond 2**64
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Content-Length with a space inside the digits
+
+expect = {'status': 400}

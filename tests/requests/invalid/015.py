@@ -1,0 +1,3 @@
+# Content-Length with trailing junk
+
+expect = {'status': 400}

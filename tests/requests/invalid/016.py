@@ -1,0 +1,3 @@
+# empty Content-Length
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Transfer-Encoding folded onto a continuation line
+
+expect = {'status': 400}

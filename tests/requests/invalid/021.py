@@ -1,0 +1,3 @@
+# chunk size beyond 64 bits
+
+expect = {'status': 400}

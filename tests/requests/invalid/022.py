@@ -1,0 +1,3 @@
+# negative chunk size
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# non-hex chunk size
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# chunk size with a 0x prefix
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# chunk size with leading whitespace
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# chunk size with trailing junk
+
+expect = {'status': 400}

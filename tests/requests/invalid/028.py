@@ -1,0 +1,3 @@
+# empty chunk size line
+
+expect = {'status': 400}

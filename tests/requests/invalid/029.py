@@ -1,0 +1,3 @@
+# chunk data not followed by CRLF
+
+expect = {'status': 400}

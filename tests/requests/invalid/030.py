@@ -1,0 +1,3 @@
+# chunk data followed by a bare LF
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# chunk size line ended by a bare LF
+
+expect = {'status': 400}

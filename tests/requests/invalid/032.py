@@ -1,0 +1,3 @@
+# a control character in a chunk extension
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a folded trailer field
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Content-Length continued on a folded line
+
+expect = {'status': 400}

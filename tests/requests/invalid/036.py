@@ -1,0 +1,3 @@
+# obs-fold with a tab
+
+expect = {'status': 400}

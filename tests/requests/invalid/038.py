@@ -1,0 +1,3 @@
+# bare LF line endings throughout (refused, DESIGN.md 7)
+
+expect = {'status': 400}

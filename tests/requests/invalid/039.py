@@ -1,0 +1,3 @@
+# bare CR line endings
+
+expect = {'status': 400}

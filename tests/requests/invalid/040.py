@@ -1,0 +1,3 @@
+# a bare LF ending one header line
+
+expect = {'status': 400}

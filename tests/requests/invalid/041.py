@@ -1,0 +1,3 @@
+# a bare LF ending the request line
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# NUL in a header value
+
+expect = {'status': 400}

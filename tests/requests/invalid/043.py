@@ -1,0 +1,3 @@
+# a control character (0x01) in a header value
+
+expect = {'status': 400}

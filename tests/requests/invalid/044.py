@@ -1,0 +1,3 @@
+# DEL in a header value
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a tab between a field name and the colon
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a space inside a field name
+
+expect = {'status': 400}

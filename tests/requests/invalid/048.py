@@ -1,0 +1,3 @@
+# a non-ASCII byte in a field name
+
+expect = {'status': 400}

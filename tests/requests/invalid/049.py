@@ -1,0 +1,3 @@
+# a header line without a colon
+
+expect = {'status': 400}

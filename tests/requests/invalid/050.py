@@ -1,0 +1,3 @@
+# NUL starting a header line
+
+expect = {'status': 400}

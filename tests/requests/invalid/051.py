@@ -1,0 +1,3 @@
+# an empty field name
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a '(' in the method
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a space after the version
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a tab instead of the space after the method
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# no request-target
+
+expect = {'status': 400}

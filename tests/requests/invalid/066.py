@@ -1,0 +1,3 @@
+# version without the minor number
+
+expect = {'status': 400}

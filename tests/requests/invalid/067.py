@@ -1,0 +1,3 @@
+# version with two-digit major
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# version with three parts
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# version with a letter
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# NUL in the request-target
+
+expect = {'status': 400}

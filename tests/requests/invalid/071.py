@@ -1,0 +1,3 @@
+# NUL in the query
+
+expect = {'status': 400}

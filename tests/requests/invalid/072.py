@@ -1,0 +1,3 @@
+# a bare LF inside the request-target
+
+expect = {'status': 400}

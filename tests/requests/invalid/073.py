@@ -1,0 +1,3 @@
+# a request-target that is neither origin-form nor absolute-form
+
+expect = {'status': 400}

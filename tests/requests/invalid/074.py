@@ -1,0 +1,3 @@
+# a space inside an absolute-form authority
+
+expect = {'status': 400}

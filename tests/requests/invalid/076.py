@@ -1,0 +1,3 @@
+# a control character (0x01) in the request-target
+
+expect = {'status': 400}

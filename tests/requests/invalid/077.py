@@ -1,0 +1,3 @@
+# DEL in the request-target
+
+expect = {'status': 400}

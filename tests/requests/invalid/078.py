@@ -1,0 +1,3 @@
+# a raw non-ASCII byte in the request-target
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# request line of 4095 bytes (limit_request_line 4094: 414)
+
+expect = {'status': 414}

@@ -1,0 +1,3 @@
+# a very long request line (414)
+
+expect = {'status': 414}

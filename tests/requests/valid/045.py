@@ -1,0 +1,11 @@
+# chunk extensions, token and quoted-string values (RFC 9112 7.1.1), are ignored
+
+request = {
+    'method': 'POST',
+    'path': '/c',
+    'query': '',
+    'raw_uri': '/c',
+    'protocol': 'HTTP/1.1',
+    'headers': {'HTTP_HOST': 'x', 'HTTP_TRANSFER_ENCODING': 'chunked'},
+    'body': b'hello!',
+}
