@@ -196,17 +196,78 @@ long fw_find_ctl(const char *s, size_t len)
     return -1;
 }
 
+/* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+ *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA      (RFC 9110 §5.6.2) */
+static const unsigned char tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1,
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1,
+    ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+size_t fw_token_length(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && tchar[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 int fw_is_token(const char *s, size_t len)
 {
-    /* tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-     *         "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA */
-    if (len == 0)
-        return 0;
+    return len > 0 && fw_token_length(s, len) == len;
+}
+
+int fw_response_header_kind(const char *name, size_t len)
+{
+    /* Dispatch on length first: most app headers (Content-Type, ...) leave
+     * after one comparison. */
+    switch (len) {
+    case 2:
+        return fw_lower_eq(name, len, "te") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    case 4:
+        return fw_lower_eq(name, len, "date") ? FW_RH_DATE : FW_RH_OTHER;
+    case 6:
+        return fw_lower_eq(name, len, "server") ? FW_RH_SERVER : FW_RH_OTHER;
+    case 7:
+        return fw_lower_eq(name, len, "upgrade") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    case 8:
+        return fw_lower_eq(name, len, "trailers") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    case 10:
+        if (fw_lower_eq(name, len, "connection"))
+            return FW_RH_CONNECTION;
+        return fw_lower_eq(name, len, "keep-alive") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    case 14:
+        return fw_lower_eq(name, len, "content-length") ? FW_RH_CONTENT_LENGTH : FW_RH_OTHER;
+    case 17:
+        return fw_lower_eq(name, len, "transfer-encoding") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    case 18:
+        return fw_lower_eq(name, len, "proxy-authenticate") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    case 19:
+        return fw_lower_eq(name, len, "proxy-authorization") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+    default:
+        return FW_RH_OTHER;
+    }
+}
+
+int fw_valid_host(const char *s, size_t len)
+{
+    /* reg-name / IPv4 / IP-literal characters, and ":" port.  Anything else
+     * (SP, "/", "?", "#", "@", controls) makes the field invalid. */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
             continue;
-        if (c == '\0' || !strchr("!#$%&'*+-.^_`|~", c))
+        if (c == '\0' || !strchr("-._~!$&'()*+,;=%:[]", c))
             return 0;
     }
     return 1;

@@ -51,6 +51,24 @@ long fw_find_ctl(const char *s, size_t len);
 /* True when the bytes are a token (RFC 9110 §5.6.2), for header names. */
 int fw_is_token(const char *s, size_t len);
 
+/* What a response header set by the app means to the server. */
+enum {
+    FW_RH_OTHER = 0,
+    FW_RH_CONTENT_LENGTH,
+    FW_RH_CONNECTION,
+    FW_RH_HOP_BY_HOP, /* dropped: the server frames the message (PEP 3333) */
+    FW_RH_SERVER,
+    FW_RH_DATE,
+};
+int fw_response_header_kind(const char *name, size_t len);
+
+/* A Host field value: uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2),
+ * or empty. */
+int fw_valid_host(const char *s, size_t len);
+
+/* Length of the token at s (RFC 9110 §5.6.2), up to len. */
+size_t fw_token_length(const char *s, size_t len);
+
 /* Case-insensitive comparison with a lower-case literal. */
 int fw_lower_eq(const char *s, size_t len, const char *lower);
 

@@ -40,5 +40,6 @@ const char *fw_llhttp_load(const char *path)
     RESOLVE(errno_name, "llhttp_errno_name");
     RESOLVE(method_name, "llhttp_method_name");
     RESOLVE(set_error_reason, "llhttp_set_error_reason");
+    RESOLVE(set_lenient_version, "llhttp_set_lenient_version");
     return NULL;
 }

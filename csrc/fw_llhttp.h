@@ -83,6 +83,7 @@ enum {
     FW_HTTP_REQUEST = 1,
     /* llhttp_errno values we act on */
     FW_HPE_OK = 0,
+    FW_HPE_INVALID_METHOD = 6,
     FW_HPE_PAUSED = 21,
     FW_HPE_PAUSED_UPGRADE = 22,
     FW_HPE_USER = 24,
@@ -106,6 +107,7 @@ typedef struct {
     const char *(*errno_name)(int err);
     const char *(*method_name)(int method);
     void (*set_error_reason)(fw_llhttp_t *, const char *reason);
+    void (*set_lenient_version)(fw_llhttp_t *, int enabled);
 } fw_llhttp_api_t;
 
 extern fw_llhttp_api_t fw_llhttp;

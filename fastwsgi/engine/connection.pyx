@@ -127,6 +127,9 @@ cdef class Connection:
         if self.headers == NULL:
             raise MemoryError()
         fw_llhttp.init(&self.parser, FW_HTTP_REQUEST, &_llhttp_settings)
+        # Version digits are checked in _start_request (505 for 0.x/2.x,
+        # HTTP/1.2 served as 1.1) instead of llhttp's blanket 400.
+        fw_llhttp.set_lenient_version(&self.parser, 1)
         self.parser.data = <void *>self
         self.sr = StartResponse.__new__(StartResponse)
         self.sr.write_cb = self.write
@@ -187,6 +190,7 @@ cdef class Connection:
 
     cdef int _on_header_complete(self) noexcept:
         cdef HeaderSpan *h
+        cdef const char *v
         if not self.in_head:
             # A trailer field of a chunked body: counted, not kept (RFC 9112
             # §7.1.2 lets a server discard trailers).
@@ -201,6 +205,11 @@ cdef class Connection:
         h.name_off = self.field_off
         h.name_len = self.field_len
         h.value_off = self.value_off
+        # llhttp drops leading OWS but keeps trailing OWS, which is not part
+        # of the field value (RFC 9112 §5.1).
+        v = self.inbuf + self.head_start + self.value_off
+        while self.value_len and (v[self.value_len - 1] == b' ' or v[self.value_len - 1] == b'\t'):
+            self.value_len -= 1
         h.value_len = self.value_len
         self.nheaders += 1
         self.field_len = self.value_len = 0
@@ -232,7 +241,12 @@ cdef class Connection:
         return 0
 
     cdef int _on_message_complete(self) noexcept:
-        self.keep_alive = fw_llhttp.should_keep_alive(&self.parser)
+        # An Upgrade (or CONNECT) is answered as plain HTTP and the connection
+        # then closed: what would follow is not HTTP/1.1 we serve.
+        # "close" anywhere in Connection wins (RFC 9112 §9.6), also in HTTP/1.0
+        # where llhttp only looks for keep-alive.
+        self.keep_alive = (fw_llhttp.should_keep_alive(&self.parser) and not self.parser.upgrade
+                           and not self.parser.flags & FW_F_CONNECTION_CLOSE)
         self.in_message = False
         # Pause, so that execute() returns here and the request is answered
         # before the parser looks at the next one.
@@ -249,11 +263,12 @@ cdef class Connection:
         cdef HeaderSpan *h
         cdef int i, idx, nhost = 0, nte = 0
         cdef dict forwarded = None
-        cdef bint te_chunked = False, expect_continue = False
+        cdef bint te_chunked = False, expect_continue = False, maybe_scheme = False
         cdef fw_target_t target
 
         if p.http_major != 1:
             return self._fail(505, "only HTTP/1.x is served")
+        # RFC 9110 §2.5: a higher minor version is answered as HTTP/1.1.
         self.http10 = p.http_minor == 0
         environ = <dict>PyDict_Copy(self.base_environ)
         method = _method_name(p.method, head + self.method_off, self.method_len)
@@ -272,11 +287,15 @@ cdef class Connection:
             idx = fw_header_index(head + h.name_off, h.name_len)
             if idx == FW_H_HOST:
                 nhost += 1
+                if not fw_valid_host(head + h.value_off, h.value_len):
+                    return self._fail(400, "invalid Host header")
             elif idx == FW_H_TRANSFER_ENCODING:
                 nte += 1
                 te_chunked = fw_lower_eq(head + h.value_off, h.value_len, "chunked")
             elif idx == FW_H_EXPECT:
                 expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
+            if h.name_len and server.scheme_initials[<unsigned char>(head[h.name_off] | 0x20)]:
+                maybe_scheme = True
             if _add_header(environ, head, h, idx) and self.trusted and server.forwarders:
                 name = _latin1(head + h.name_off, h.name_len).upper()
                 if name in server.forwarders:
@@ -292,13 +311,17 @@ cdef class Connection:
             # coding a server must know is chunked, and it must come last.
             if self.http10 or p.flags & FW_F_CONTENT_LENGTH:
                 return self._fail(400, "ambiguous message framing")
+            if not p.flags & FW_F_CHUNKED:
+                # §6.3: a request whose final coding is not chunked cannot
+                # be delimited.
+                return self._fail(400, "chunked must be the final transfer coding")
             if nte != 1 or not te_chunked:
                 return self._fail(501, "unsupported transfer coding")
         if (p.flags & FW_F_CONTENT_LENGTH and server.limit_request_body
                 and p.content_length > server.limit_request_body):
             return self._fail(413, "request body too large")
 
-        if self.trusted and server.secure_headers and self._forwarded_scheme(environ) < 0:
+        if self.trusted and maybe_scheme and self._forwarded_scheme(environ) < 0:
             return -1
         script_name = server.script_name
         if forwarded is not None:
@@ -391,16 +414,20 @@ cdef class Connection:
             err = fw_llhttp.execute(&self.parser, self.inbuf + self.parsed, self.inlen - self.parsed)
             if err == FW_HPE_OK:
                 self.parsed = self.inlen
-            elif err == FW_HPE_PAUSED or err == FW_HPE_PAUSED_UPGRADE:
+            elif err == FW_HPE_PAUSED:
                 self.parsed = <size_t>(self.parser.error_pos - self.inbuf)
-                if err == FW_HPE_PAUSED_UPGRADE:
-                    # CONNECT or an Upgrade: answered as plain HTTP, after
-                    # which the bytes that follow are not ours to parse.
-                    self.keep_alive = False
-                    fw_llhttp.resume_after_upgrade(&self.parser)
-                else:
-                    fw_llhttp.resume(&self.parser)
+                fw_llhttp.resume(&self.parser)
                 self._dispatch()
+            elif err == FW_HPE_PAUSED_UPGRADE:
+                # After an Upgrade/CONNECT request the bytes that follow are
+                # not ours to parse: answer the request (if it completed
+                # here) and close.
+                self.keep_alive = False
+                self.parsed = self.inlen
+                if self.environ is not None:
+                    self._dispatch()
+                else:
+                    self.close_after = True
             else:
                 self._reject(err)
         if self.in_head and self.inlen - self.head_start > MAX_HEAD:
@@ -410,7 +437,15 @@ cdef class Connection:
 
     cdef int _reject(self, int err) except -1:
         """Answer a request we will not process, then close."""
-        cdef int status = self.error_status or 400
+        cdef size_t tok
+        cdef int status
+        if err == FW_HPE_INVALID_METHOD and not self.error_status:
+            # llhttp knows a fixed set of methods; any other token is a
+            # method we do not implement (RFC 9110 §9.1: 501), not garbage.
+            tok = fw_token_length(self.inbuf + self.head_start, self.inlen - self.head_start)
+            if tok and self.head_start + tok < self.inlen and self.inbuf[self.head_start + tok] == b' ':
+                self._fail(501, "method not implemented")
+        status = self.error_status or 400
         detail = self.error_detail
         if self.error_exc is not None:
             self.server.log_error("Error while reading a request", self.error_exc)

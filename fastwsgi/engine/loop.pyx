@@ -67,6 +67,7 @@ cdef class Server:
     cdef int threads
     cdef AppPool pool
     cdef list secure_headers
+    cdef bint scheme_initials[256]
     cdef frozenset forwarders
     cdef AddressPolicy forwarded_policy
     cdef AddressPolicy proxy_policy
@@ -111,6 +112,11 @@ cdef class Server:
                                      "X-FORWARDED-SSL": "on"}
         self.secure_headers = [("HTTP_" + name.upper().replace("-", "_"), value)
                                for name, value in secure_scheme_headers.items()]
+        # First letters (lower-cased) of those names: a request with no
+        # header starting so skips the scheme check altogether.
+        for name in secure_scheme_headers:
+            if name:
+                self.scheme_initials[ord(name[0].lower()) & 0xFF] = True
         self.forwarders = frozenset(h.strip().upper() for h in forwarder_headers if h.strip())
         self.forwarded_policy = AddressPolicy(list(forwarded_allow_ips))
         self.proxy_policy = AddressPolicy(list(proxy_allow_ips))

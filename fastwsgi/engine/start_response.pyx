@@ -104,6 +104,7 @@ cdef class StartResponse:
         cdef const char *k
         cdef const char *v
         cdef Py_ssize_t kn, vn
+        cdef int kind
         _check_latin1(name, "header name")
         _check_latin1(value, "header value")
         k = <const char *>PyUnicode_DATA(name)
@@ -114,27 +115,22 @@ cdef class StartResponse:
             raise ValueError(f"invalid header name {name!r}")
         if fw_find_ctl(v, <size_t>vn) >= 0:
             raise ValueError(f"header {name!r} has CR, LF or NUL in its value {value!r}")
-        if fw_lower_eq(k, <size_t>kn, "content-length"):
+        kind = fw_response_header_kind(k, <size_t>kn)
+        if kind == FW_RH_CONTENT_LENGTH:
             self.content_length = _parse_content_length(v, vn)
             if self.content_length < 0:
                 raise ValueError(f"invalid Content-Length {value!r}")
-        elif (fw_lower_eq(k, <size_t>kn, "connection")):
+        elif kind == FW_RH_CONNECTION:
             # Hop-by-hop headers are the server's (PEP 3333); like gunicorn we
             # drop them, but an app asking to close is obeyed.
             if "close" in value.lower():
                 self.app_close = True
             return 0
-        elif (fw_lower_eq(k, <size_t>kn, "transfer-encoding")
-                or fw_lower_eq(k, <size_t>kn, "keep-alive")
-                or fw_lower_eq(k, <size_t>kn, "te")
-                or fw_lower_eq(k, <size_t>kn, "trailers")
-                or fw_lower_eq(k, <size_t>kn, "upgrade")
-                or fw_lower_eq(k, <size_t>kn, "proxy-authenticate")
-                or fw_lower_eq(k, <size_t>kn, "proxy-authorization")):
+        elif kind == FW_RH_HOP_BY_HOP:
             return 0
-        elif fw_lower_eq(k, <size_t>kn, "server"):
+        elif kind == FW_RH_SERVER:
             self.app_flags |= AH_SERVER
-        elif fw_lower_eq(k, <size_t>kn, "date"):
+        elif kind == FW_RH_DATE:
             self.app_flags |= AH_DATE
         if (fw_buf_reserve(&self.hbuf, <size_t>(kn + vn + 4)) < 0):
             raise MemoryError()

@@ -53,6 +53,7 @@ cdef extern from "fw_llhttp.h":
         const char *(*errno_name)(int err)
         const char *(*method_name)(int method)
         void (*set_error_reason)(fw_llhttp_t *, const char *reason)
+        void (*set_lenient_version)(fw_llhttp_t *, int enabled)
 
     fw_llhttp_api_t fw_llhttp
     const char *fw_llhttp_load(const char *path)
@@ -60,6 +61,7 @@ cdef extern from "fw_llhttp.h":
     enum:
         FW_HTTP_REQUEST
         FW_HPE_OK
+        FW_HPE_INVALID_METHOD
         FW_HPE_PAUSED
         FW_HPE_PAUSED_UPGRADE
         FW_HPE_USER
@@ -87,6 +89,16 @@ cdef extern from "fw_http.h" nogil:
     int fw_is_token(const char *s, size_t len)
     int fw_lower_eq(const char *s, size_t len, const char *lower)
     size_t fw_chunk_header(size_t n, char *out)
+    int fw_response_header_kind(const char *name, size_t len)
+    int fw_valid_host(const char *s, size_t len)
+    size_t fw_token_length(const char *s, size_t len)
+    enum:
+        FW_RH_OTHER
+        FW_RH_CONTENT_LENGTH
+        FW_RH_CONNECTION
+        FW_RH_HOP_BY_HOP
+        FW_RH_SERVER
+        FW_RH_DATE
     enum:
         FW_H_HOST
         FW_H_CONTENT_LENGTH
