@@ -99,6 +99,7 @@ cdef class Connection:
     # header is still expected before the first request.
     cdef bint trusted
     cdef bint proxy_pending
+    cdef bint is_unix
 
     # Timers, in the server's coarse monotonic milliseconds.
     cdef int64_t last_active
@@ -323,6 +324,8 @@ cdef class Connection:
 
         if self.trusted and maybe_scheme and self._forwarded_scheme(environ) < 0:
             return -1
+        if self.is_unix:
+            _unix_server_name(environ)
         script_name = server.script_name
         if forwarded is not None:
             # gunicorn's forwarder_headers: environ keys a trusted proxy sets.

@@ -89,8 +89,27 @@ def _server_addr(sockname):
     """SERVER_NAME and SERVER_PORT of a listener, as gunicorn derives them."""
     if isinstance(sockname, tuple):
         return str(sockname[0]), str(sockname[1])
-    # A unix socket has no port; gunicorn reports the scheme's default.
-    return str(sockname or "localhost"), "80"
+    # A unix socket: its path and no port, unless the request's Host says
+    # otherwise (Connection._unix_server_name, as gunicorn does).
+    return str(sockname or ""), ""
+
+
+cdef int _unix_server_name(dict environ) except -1:
+    """On a unix socket, SERVER_NAME/SERVER_PORT come from the Host header
+    (the proxy in front knows the public name), the port defaulting to the
+    scheme's."""
+    host = environ.get("HTTP_HOST")
+    if not host:
+        return 0
+    if host.startswith("["):
+        name, _, rest = host.partition("]")
+        name += "]"
+        port = rest[1:] if rest.startswith(":") else ""
+    else:
+        name, _, port = host.partition(":")
+    environ["SERVER_NAME"] = name
+    environ["SERVER_PORT"] = port or ("443" if environ["wsgi.url_scheme"] == "https" else "80")
+    return 0
 
 
 def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=None,

@@ -278,11 +278,14 @@ cdef class Server:
             base = <dict>PyDict_Copy(self.base_environs[index])
             remote, port = _peer(&addr, alen)
             base["REMOTE_ADDR"] = remote
-            base["REMOTE_PORT"] = port
+            if port:
+                # A unix-socket peer has no port: the key is left out, as in gunicorn.
+                base["REMOTE_PORT"] = port
             # A unix-socket peer is the local proxy: trusted, as in gunicorn.
             conn._init(self, fd, base,
                        not remote or self.forwarded_policy.allows(remote),
                        self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)))
+            conn.is_unix = addr.ss_family == AF_UNIX
             while len(self.conns) <= fd:
                 self.conns.extend([None] * (len(self.conns) + 64))
             self.conns[fd] = conn
