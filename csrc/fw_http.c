@@ -150,6 +150,31 @@ static inline char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c | 0x20) : c;
 }
 
+/* s[0..n) equals the lower-case `low` ignoring ASCII case, compared eight
+ * bytes at a time.  OR-ing 0x20 folds A-Z onto a-z and leaves a-z, 0-9 and
+ * '-' as they are; the only other bytes it could fold onto those (0x0D, 0x10
+ * to 0x19) are not tchars, and every name compared here was checked by llhttp
+ * or fw_is_token to be a token, so no false match is possible. */
+static inline int eq_lower_n(const char *s, const char *low, size_t n)
+{
+    const uint64_t fold = 0x2020202020202020ULL;
+    uint64_t a, b;
+    while (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, low, 8);
+        if ((a | fold) != b)
+            return 0;
+        s += 8;
+        low += 8;
+        n -= 8;
+    }
+    while (n--) {
+        if ((*s++ | 0x20) != *low++)
+            return 0;
+    }
+    return 1;
+}
+
 int fw_lower_eq(const char *s, size_t len, const char *low)
 {
     size_t i = 0;
@@ -163,8 +188,7 @@ int fw_lower_eq(const char *s, size_t len, const char *low)
 int fw_header_index(const char *name, size_t len)
 {
     for (int i = 0; i < NHEADERS; i++) {
-        if (headers[i].len == len && lower(name[0]) == headers[i].lower[0] &&
-            fw_lower_eq(name, len, headers[i].lower))
+        if (headers[i].len == len && eq_lower_n(name, headers[i].lower, len))
             return i;
     }
     return -1;
@@ -233,27 +257,27 @@ int fw_response_header_kind(const char *name, size_t len)
      * after one comparison. */
     switch (len) {
     case 2:
-        return fw_lower_eq(name, len, "te") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "te", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     case 4:
-        return fw_lower_eq(name, len, "date") ? FW_RH_DATE : FW_RH_OTHER;
+        return eq_lower_n(name, "date", len) ? FW_RH_DATE : FW_RH_OTHER;
     case 6:
-        return fw_lower_eq(name, len, "server") ? FW_RH_SERVER : FW_RH_OTHER;
+        return eq_lower_n(name, "server", len) ? FW_RH_SERVER : FW_RH_OTHER;
     case 7:
-        return fw_lower_eq(name, len, "upgrade") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "upgrade", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     case 8:
-        return fw_lower_eq(name, len, "trailers") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "trailers", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     case 10:
-        if (fw_lower_eq(name, len, "connection"))
+        if (eq_lower_n(name, "connection", len))
             return FW_RH_CONNECTION;
-        return fw_lower_eq(name, len, "keep-alive") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "keep-alive", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     case 14:
-        return fw_lower_eq(name, len, "content-length") ? FW_RH_CONTENT_LENGTH : FW_RH_OTHER;
+        return eq_lower_n(name, "content-length", len) ? FW_RH_CONTENT_LENGTH : FW_RH_OTHER;
     case 17:
-        return fw_lower_eq(name, len, "transfer-encoding") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "transfer-encoding", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     case 18:
-        return fw_lower_eq(name, len, "proxy-authenticate") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "proxy-authenticate", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     case 19:
-        return fw_lower_eq(name, len, "proxy-authorization") ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
+        return eq_lower_n(name, "proxy-authorization", len) ? FW_RH_HOP_BY_HOP : FW_RH_OTHER;
     default:
         return FW_RH_OTHER;
     }

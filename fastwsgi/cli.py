@@ -19,7 +19,7 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
-def _setup_logging(cfg: Config) -> Any:
+def setup_logging(cfg: Config) -> Any:
     try:
         from fastwsgi.logs import setup_logging
     except ImportError:
@@ -29,7 +29,7 @@ def _setup_logging(cfg: Config) -> Any:
     return setup_logging(cfg)
 
 
-def _prepare_process(cfg: Config) -> None:
+def prepare_process(cfg: Config) -> None:
     """What gunicorn does before anything is bound or loaded."""
     for key, value in cfg.env.items():
         os.environ[key] = value
@@ -38,25 +38,58 @@ def _prepare_process(cfg: Config) -> None:
     os.umask(int(cfg.umask))
 
 
+class _Held(logging.Handler):
+    """Keeps what is logged while the configuration is read (its warnings
+    about unknown names), to be logged once the configured logs exist."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def replay(self, log: Any) -> None:
+        for record in self.records:
+            log.log(record.levelno, "%s", record.getMessage())
+
+    def print(self) -> None:
+        for record in self.records:
+            print(f"{record.levelname.capitalize()}: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    held = _Held()
+    config_log = logging.getLogger("fastwsgi.error")
+    config_log.addHandler(held)
     try:
         cfg = load_config(argv)
     except ConfigError as exc:
+        held.print()
         _fail(str(exc), 1)
+    finally:
+        config_log.removeHandler(held)
     if cfg.supervisor_config:
         _fail(f"Error: {cfg.supervisor_config}: supervisord-style configuration files are "
               "not supported by this version of fastwsgi", 1)
     if cfg.print_config:
+        held.print()
         print(cfg.format_settings())
         sys.exit(0)
     try:
         app_uri = cfg.require_app()
         cfg.worker_mode  # ASGI worker classes are refused here, with one line
     except ConfigError as exc:
+        held.print()
         _fail(str(exc), 1)
-    _prepare_process(cfg)
-    log = _setup_logging(cfg)
+    start_cwd = os.getcwd()
+    prepare_process(cfg)
+    try:
+        log = setup_logging(cfg)
+    except ConfigError as exc:  # a logging setting that cannot work
+        _fail(str(exc), 1)
+    held.replay(log)
     for name in cfg.ignored_settings_in_use():
         log.warning("Setting %r is not supported by fastwsgi and is ignored", name)
 
@@ -74,13 +107,15 @@ def main(argv: list[str] | None = None) -> None:
         from fastwsgi.loader import prepare_sys_path
         prepare_sys_path(None, cfg.python_paths)
 
-    if cfg.daemon:
+    # A new master started by USR2 stays the old one's child (the old one is
+    # already detached), so that it knows when to take over the pidfile.
+    if cfg.daemon and not os.environ.get("FASTWSGI_MASTER_PID"):
         from fastwsgi.daemon import daemonize
         daemonize()
 
     from fastwsgi.master import Master
     try:
-        code = Master(cfg, log, app=app, argv=argv).run()
+        code = Master(cfg, log, app=app, argv=argv, cwd=start_cwd).run()
     except RuntimeError as exc:  # a live pidfile, and the like
         _fail(f"Error: {exc}", 1)
     except OSError as exc:  # bind failures

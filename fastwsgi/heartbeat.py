@@ -4,7 +4,9 @@ on a slow disk; a page of anonymous shared memory cannot).
 
 A slot is 32 bytes: the worker's last beat (monotonic seconds, float64), its
 state and the reason it is leaving, and the start time of the request in
-flight (0 when idle)."""
+flight (0 when idle).  Beside the slots, each worker has a short message area
+where it leaves the one line that explains a failed boot (the app's import
+error), so that the master can say it once instead of every worker."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import time
 
 SLOT = struct.Struct("=dIId8x")
 MAX_SLOTS = 4096
+MESSAGE_SIZE = 512
 
 # Slot states.
 FREE, BOOTING, READY = 0, 1, 2
@@ -37,7 +40,8 @@ class Heartbeats:
 
     def __init__(self, slots: int = MAX_SLOTS) -> None:
         self.slots = slots
-        self.mem = mmap.mmap(-1, SLOT.size * slots)
+        self.messages = SLOT.size * slots  # offset of the message areas
+        self.mem = mmap.mmap(-1, (SLOT.size + MESSAGE_SIZE) * slots)
         self.used: set[int] = set()
 
     def allocate(self) -> int:
@@ -45,6 +49,7 @@ class Heartbeats:
             if i not in self.used:
                 self.used.add(i)
                 SLOT.pack_into(self.mem, i * SLOT.size, time.monotonic(), BOOTING, REASON_NONE, 0.0)
+                self.set_message(i, "")
                 return i
         raise RuntimeError("no free heartbeat slot (too many workers)")
 
@@ -55,6 +60,17 @@ class Heartbeats:
     def read(self, index: int) -> tuple[float, int, int, float]:
         """(last beat, state, reason, request started)."""
         return SLOT.unpack_from(self.mem, index * SLOT.size)  # type: ignore[return-value]
+
+    def message(self, index: int) -> str:
+        """The line a worker left before exiting ("" if none)."""
+        start = self.messages + index * MESSAGE_SIZE
+        raw = self.mem[start:start + MESSAGE_SIZE]
+        return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+    def set_message(self, index: int, text: str) -> None:
+        raw = text.encode("utf-8", "replace")[:MESSAGE_SIZE - 1]
+        start = self.messages + index * MESSAGE_SIZE
+        self.mem[start:start + len(raw) + 1] = raw + b"\0"
 
     # worker side
 

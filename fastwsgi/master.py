@@ -9,10 +9,10 @@ signal at a time, or wakes once a second, and then: reaps exited workers,
 kills those whose heartbeat is older than `timeout`, and spawns or retires
 workers until the current generation has `num_workers` of them.
 
-Generations make HUP safe: a reload starts a new generation beside the old
-one, and the old workers are told to drain only once every new worker has
-reported READY through its heartbeat slot.  If a new worker fails to boot,
-the new generation is abandoned and the old one keeps serving.
+Generations make HUP safe: a reload reads the configuration again from the
+same sources (an invalid one is refused and the current one stays), starts a
+new generation beside the old one, and the old workers are told to drain
+only once every new worker has reported READY through its heartbeat slot.
 
 Exit codes, as gunicorn: a worker exiting with 4 (the app failed to load) or
 3 (it failed to boot) halts the master with the same code, instead of a
@@ -22,7 +22,17 @@ slot's message area, and the master logs it once (not once per worker).
 During a reload, a new worker that exits before it reports READY (whatever
 the reason) abandons the reload: the new generation is drained, the previous
 configuration is restored and the old workers, never told to stop, keep
-serving.
+serving.  Outside a reload, a worker dying before READY is respawned, but
+MAX_BOOT_FAILURES of them in a row halt the master (exit 3) rather than
+loop forever.
+
+Worker exits are reaped as soon as they happen: each worker has a pidfd in
+the loop, readable when it exits (uvloop keeps SIGCHLD for itself).  Every
+exit is logged with its cause: the master's own requests (timeout, drain,
+SIGKILL after graceful_timeout), the reason the worker left in its slot
+(max_requests, max_worker_memory, --reload, orphaned), the kernel's OOM
+killer (the memory cgroup's oom_kill counter went up), else the signal or
+exit status.
 """
 
 from __future__ import annotations
@@ -56,6 +66,8 @@ SIGNAMES[signal.SIGCHLD] = "chld"
 
 # How long a worker gets after SIGABRT (to log its stacks) before SIGKILL.
 ABORT_GRACE = 2.0
+# Workers in a row that may die before they are READY before the master gives up.
+MAX_BOOT_FAILURES = 10
 FD_ENV = "FASTWSGI_FD"
 GUNICORN_FD_ENV = "GUNICORN_FD"
 
@@ -91,6 +103,7 @@ class Master:
         self.oom_kills = _oom_kill_count()
         self.oom_unclaimed = 0  # OOM kills counted but not yet matched to a worker
         self.halting = False  # an app load / boot error is stopping us: quiet exits
+        self.boot_failures = 0  # workers in a row that exited before READY
 
     # ---- running -------------------------------------------------------------
 
@@ -107,8 +120,8 @@ class Master:
         return int(exc.exit_status)
 
     async def _main(self) -> int:
-        self._start()
         try:
+            self._start()
             while True:
                 try:
                     sig = await asyncio.wait_for(self.signals.get(), timeout=1.0)
@@ -129,6 +142,11 @@ class Master:
                 await self._stop(graceful=exc.graceful)
             self._cleanup()
             return code
+        except Exception:  # a hook or a bug: as gunicorn, stop rather than run half-broken
+            self.log.exception("Unhandled exception in the master's loop; stopping")
+            await self._stop(graceful=False)
+            self._cleanup()
+            return 1
 
     async def _dispatch(self, sig: int) -> None:
         name = SIGNAMES.get(sig, str(sig))
@@ -149,6 +167,7 @@ class Master:
             self.pidfile = Pidfile(path)
             self.pidfile.create(self.pid)
         cfg.on_starting(self)
+        set_title(f"master [{cfg.proc_name}]" + (" (new, USR2)" if self.master_pid else ""))
         try:
             self.listeners = self._bind()
         except (OSError, ValueError) as exc:
@@ -289,15 +308,27 @@ class Master:
             self.log.debug("Worker (pid:%d) exited (%s)", worker.pid, _describe_code(code))
             return
         reloading = self.reloading_from is not None and worker.generation == self.generation
-        if code in (APP_LOAD_ERROR, WORKER_BOOT_ERROR) and not self.stopping and not reloading:
-            if worker.generation == self.generation:
-                what = "the app failed to load" if code == APP_LOAD_ERROR else "a worker failed to boot"
-                self.halting = True
-                raise HaltServer(f"{what}: {message}" if message else what, code)
+        if (code in (APP_LOAD_ERROR, WORKER_BOOT_ERROR) and not self.stopping
+                and not reloading and worker.generation == self.generation):
+            what = ("the app failed to load" if code == APP_LOAD_ERROR
+                    else "a worker failed to boot")
+            self.halting = True
+            raise HaltServer(f"{what}: {message}" if message else what, code)
         self.log_exit(worker, code, reason, booted, message)
+        if booted:
+            self.boot_failures = 0
         if reloading and not booted and not self.stopping:
             why = _boot_failure(code, message)
             self._abandon_reload(f"new worker (pid:{worker.pid}) {why}")
+        elif not booted and worker.stop_sent is None and not self.stopping:
+            # Dying before READY in some other way (a crash or a timeout while
+            # importing the app): respawned, but not in an endless loop.
+            self.boot_failures += 1
+            if self.boot_failures >= MAX_BOOT_FAILURES:
+                self.halting = True
+                raise HaltServer(f"{self.boot_failures} workers in a row exited before they "
+                                 f"were ready; the last one {_boot_failure(code, message)}",
+                                 WORKER_BOOT_ERROR)
 
     def log_exit(self, worker: Worker, code: int, reason: int, booted: bool,
                  message: str = "") -> None:
@@ -360,9 +391,12 @@ class Master:
                     worker.kill_sent = True
                     self._kill(worker.pid, signal.SIGKILL)
                 continue
+            beat, state, _, _ = self.heartbeats.read(worker.slot)
+            if state == hb.READY and not worker.booted:
+                worker.booted = True
+                self.boot_failures = 0
             if not timeout:
                 continue
-            beat, _, _, _ = self.heartbeats.read(worker.slot)
             if now - beat > timeout:
                 self.log.critical("WORKER TIMEOUT (pid:%d)", worker.pid)
                 worker.abort_sent = now
@@ -401,8 +435,25 @@ class Master:
         self.generation = self.reloading_from
         self.reloading_from = None
         if self.previous is not None:
+            failed = self.cfg
             self.cfg, self.log, self.num_workers = self.previous
             self.previous = None
+            self._restore_process(failed)
+
+    def _restore_process(self, failed: Any) -> None:
+        """Undo what applying the abandoned configuration changed in this process."""
+        from fastwsgi.cli import prepare_process
+        for key in failed.env:
+            os.environ.pop(key, None)
+        prepare_process(self.cfg)
+        setup = getattr(self.log, "setup", None)  # logs.Logger rebuilds its handlers
+        if setup is not None:
+            try:
+                setup(self.cfg)
+            except Exception:
+                self.log.exception("Could not restore the previous logging configuration")
+        if list(failed.bind) != list(self.cfg.bind):
+            self._rebind(failed)
 
     # ---- signals (gunicorn's meanings) ---------------------------------------
 
@@ -564,7 +615,7 @@ class Master:
                 os.set_inheritable(sock.fileno(), True)
             os.chdir(self.start_cwd)
             os.execve(sys.executable, [sys.executable, "-m", "fastwsgi", *self.argv], env)
-        except BaseException as exc:  # never return into the old master's loop
+        except BaseException as exc:  # noqa: BLE001 - never return into the old master's loop
             try:
                 self.log.error("USR2: cannot start the new master: %s", exc)
             finally:
@@ -575,6 +626,7 @@ class Master:
         if self.master_pid and os.getppid() != self.master_pid:
             self.log.info("Master has been promoted.")
             self.master_pid = 0
+            set_title(f"master [{self.cfg.proc_name}]")
             if self.pidfile is not None and self.cfg.pidfile:
                 self.pidfile.rename(self.cfg.pidfile)
             systemd.sd_notify(f"MAINPID={self.pid}")
@@ -657,6 +709,16 @@ def _oom_kill_count() -> int:
         except (OSError, ValueError):
             continue
     return 0
+
+
+def set_title(title: str) -> None:
+    """gunicorn's process titles ("fastwsgi: master [proc_name]"), when the
+    optional setproctitle package is installed, as in gunicorn."""
+    try:
+        from setproctitle import setproctitle
+    except ImportError:
+        return
+    setproctitle(f"fastwsgi: {title}")
 
 
 def _signal_name(sig: int) -> str:

@@ -377,7 +377,7 @@ cdef class Connection:
         self.parsed += <size_t>n
         self.proxy_pending = False
         if out[0]:
-            self.base_environ = dict(self.base_environ)
+            self.base_environ = <dict>PyDict_Copy(self.base_environ)
             self.base_environ["REMOTE_ADDR"], self.base_environ["REMOTE_PORT"] = out
         return 1
 
@@ -591,7 +591,9 @@ cdef class Connection:
         else:
             self.framing = FR_CLOSE
             self.keep_alive = False
-        if sr.app_close:
+        if sr.app_close or self.server.stopping:
+            # A graceful stop that began while the app ran: say so in this
+            # response, so the client sends nothing more on the connection.
             self.keep_alive = False
         if not self.keep_alive:
             conn_header = CH_CLOSE
@@ -941,6 +943,18 @@ cdef class Connection:
                 and self.rbuf.len == 0
                 and self.resp_iter is None and self.sf_fd < 0 and self.wbuf.len == 0)
 
+    cdef int close_idle(self) except -1:
+        """Close an idle keep-alive connection with a FIN, then drain: a
+        request already on its way is dropped quietly instead of drawing an
+        RST (the client retries it elsewhere, as after any keep-alive close)."""
+        if self.fd < 0 or not self.is_idle():
+            return 0
+        shutdown(self.fd, SHUT_WR)
+        self.state = CS_LINGER
+        self.last_active = self.server.now_ms
+        self._want(EPOLLIN)
+        return 0
+
     cdef int check_timeout(self, int64_t now) except -1:
         cdef Server server = self.server
         cdef int64_t idle = now - self.last_active
@@ -958,8 +972,10 @@ cdef class Connection:
         elif self.in_message:
             if idle > server.header_timeout_ms:
                 self.close()
-        elif idle > server.keepalive_ms or server.stopping:
+        elif idle > server.keepalive_ms:
             self.close()
+        elif server.stopping:
+            self.close_idle()
         return 0
 
     cpdef close(self):

@@ -117,7 +117,10 @@ def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=Non
     """The constant part of every request's environ on one listener."""
     from fastwsgi._version import __version__
     server_name, server_port = _server_addr(sockname)
-    return {
+    cdef dict base = _PyDict_NewPresized(40)
+    # Filled key by key: dict.update() into an empty dict would adopt the
+    # literal's small table and lose the presizing.
+    for key, value in {
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": url_scheme,
         "wsgi.errors": errors if errors is not None else sys.stderr,
@@ -130,4 +133,6 @@ def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=Non
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SCRIPT_NAME": script_name,
-    }
+    }.items():
+        base[key] = value
+    return base

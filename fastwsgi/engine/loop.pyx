@@ -231,6 +231,7 @@ cdef class Server:
             self.stop_deadline = self.now_ms + (self.graceful_timeout_ms if graceful else 0)
             if self.epfd >= 0:
                 self._listen(False)
+            self.next_sweep = self.now_ms  # close idle connections right away
         if not graceful:
             self.stop_deadline = self.now_ms
         return 0
@@ -334,7 +335,7 @@ cdef class Server:
             if obj is not None:
                 c = <Connection>obj
                 if self.stopping and c.is_idle():
-                    c.close()
+                    c.close_idle()
                 else:
                     c.check_timeout(self.now_ms)
         if self.tick is not None:
@@ -362,7 +363,7 @@ cdef class Server:
         take_output(): the engine's sans-I/O interface, used by tests."""
         cdef Connection conn = Connection.__new__(Connection)
         if self.base_environs:
-            base = dict(self.base_environs[listener_index])
+            base = <dict>PyDict_Copy(self.base_environs[listener_index])
         else:
             base = make_base_environ(("127.0.0.1", "80"), script_name=self.script_name)
         base["REMOTE_ADDR"], base["REMOTE_PORT"] = remote[0], str(remote[1])

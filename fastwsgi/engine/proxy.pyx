@@ -57,7 +57,7 @@ cdef Py_ssize_t parse_proxy_header(const char *p, size_t n, str mode, list out) 
                 return _proxy_v1(p, i + 1, out)
         if n >= PROXY_V1_MAX:
             raise ValueError("PROXY v1 line too long")
-        return -1 if memcmp(p, b"PROXY ", min(n, 6)) == 0 else _not_proxy()
+        return -1 if memcmp(p, b"PROXY ", min(n, <size_t>6)) == 0 else _not_proxy()
     if n >= 1 and p[0] == b'\r' and mode != "v1":
         if n < 16:
             return -1 if memcmp(p, PyBytes_AS_STRING(_V2_SIGNATURE), n if n < 12 else 12) == 0 else _not_proxy()

@@ -6,3 +6,7 @@ cdef extern from "Python.h":
     void *PyUnicode_DATA(object o)
     Py_ssize_t PyUnicode_GET_LENGTH(object o)
     object PyDict_Copy(object d)
+    # A dict with room for `n` entries.  PyDict_Copy of a dict without
+    # deletions keeps its capacity, so a presized template lets each
+    # request's environ take its ~15 request keys without a resize.
+    dict _PyDict_NewPresized(Py_ssize_t n)

@@ -20,8 +20,15 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
-from fastwsgi.heartbeat import (BOOTING, READY, REASON_MAX_REQUESTS, REASON_MEMORY,
-                                REASON_NONE, REASON_ORPHANED, REASON_RELOAD)
+from fastwsgi.heartbeat import (
+    BOOTING,
+    READY,
+    REASON_MAX_REQUESTS,
+    REASON_MEMORY,
+    REASON_NONE,
+    REASON_ORPHANED,
+    REASON_RELOAD,
+)
 from fastwsgi.workers.hookobjects import HookRequest, HookResponse
 
 MASTER_SIGNALS = (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM,
@@ -48,6 +55,7 @@ class Worker:
         self.started = time.monotonic()
         self.abort_sent: float | None = None
         self.stop_sent: float | None = None
+        self.kill_sent = False  # SIGKILLed after graceful_timeout
         self.stop_reason = ""
         self.server: Any = None  # the engine's Server, in the worker process
 
@@ -61,10 +69,12 @@ def run(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> N
     try:
         code = _serve(master, worker, listeners, app)
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+    except BaseException as exc:
         worker.log.error("Exception in worker process\n%s", traceback.format_exc())
         code = 1 if worker.booted else WORKER_BOOT_ERROR
+        if not worker.booted:
+            _leave_message(master, worker, f"{type(exc).__name__}: {exc}")
     finally:
         try:
             worker.cfg.worker_exit(master, worker)
@@ -72,6 +82,11 @@ def run(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> N
             worker.log.exception("Exception in worker_exit hook")
         _flush_logs()
     os._exit(code)
+
+
+def _leave_message(master: Any, worker: Worker, text: str) -> None:
+    """The line the master logs for this worker's failed boot."""
+    master.heartbeats.set_message(worker.slot, text)
 
 
 def _flush_logs() -> None:
@@ -87,9 +102,14 @@ def _flush_logs() -> None:
 def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> int:
     from fastwsgi.workers.native import make_server
 
+    from fastwsgi.master import set_title
+
     cfg = worker.cfg
     worker.pid = os.getpid()
     _reset_signals()
+    set_title(f"worker [{cfg.proc_name}]")
+    # A worker that times out while booting (a slow or stuck import) says where.
+    signal.signal(signal.SIGABRT, lambda signum, frame: _abort(master, worker, None, frame))
     cfg.post_fork(master, worker)
     _drop_privileges(cfg)
     if app is None:
@@ -97,8 +117,10 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
         try:
             app = load_app(cfg.app_uri, chdir=None, pythonpath=cfg.python_paths)
         except AppImportError as exc:
-            worker.log.error("%s", exc)
-            worker.log.debug("%s", getattr(exc, "traceback_text", ""))
+            # Said once by the master (exit code 4), not by every worker.
+            worker.log.debug("Worker (pid:%d) cannot load the app: %s\n%s", worker.pid, exc,
+                             getattr(exc, "traceback_text", ""))
+            _leave_message(master, worker, str(exc))
             return APP_LOAD_ERROR
     settings = master.engine_settings(worker)
     beats = master.heartbeats
@@ -107,7 +129,7 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     hooks = _hooks(master, worker)
     server = make_server(app, listeners, settings, tick=lambda: watch.tick(server), **hooks)
     worker.server = server
-    _install_signals(worker, server)
+    _install_signals(master, worker, server)
     beats.beat(worker.slot, READY)
     worker.booted = True
     cfg.post_worker_init(worker)
@@ -138,7 +160,7 @@ def _drop_privileges(cfg: Any) -> None:
         os.setuid(uid)
 
 
-def _install_signals(worker: Worker, server: Any) -> None:
+def _install_signals(master: Any, worker: Worker, server: Any) -> None:
     cfg = worker.cfg
 
     def graceful(signum: int, frame: Any) -> None:
@@ -147,12 +169,13 @@ def _install_signals(worker: Worker, server: Any) -> None:
     def quick(signum: int, frame: Any) -> None:
         cfg.worker_int(worker)
         server.stop(graceful=False)
+        if server.current is not None:
+            # The app is running in this thread: interrupt it, as gunicorn's
+            # sync worker does (sys.exit in the handler).
+            raise SystemExit(0)
 
     def abort(signum: int, frame: Any) -> None:
-        _log_timeout(worker, server)
-        cfg.worker_abort(worker)
-        _flush_logs()
-        os._exit(1)
+        _abort(master, worker, server, frame)
 
     def reopen(signum: int, frame: Any) -> None:
         reopen_files = getattr(worker.log, "reopen_files", None)
@@ -168,24 +191,51 @@ def _install_signals(worker: Worker, server: Any) -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
-def _log_timeout(worker: Worker, server: Any) -> None:
-    """SIGABRT from the master: say what this worker was doing."""
-    environ = server.current
-    if environ is not None:
+def _abort(master: Any, worker: Worker, server: Any, frame: Any) -> NoReturn:
+    """SIGABRT from the master (no heartbeat for `timeout`): log what this
+    worker was doing, run the worker_abort and worker_exit hooks, exit 1."""
+    for what, step in (("the timeout report", lambda: _log_timeout(worker, server, frame)),
+                       ("worker_abort hook", lambda: worker.cfg.worker_abort(worker)),
+                       ("worker_exit hook", lambda: worker.cfg.worker_exit(master, worker))):
+        try:
+            step()
+        except Exception:
+            worker.log.exception("Exception in the %s", what)
+    _flush_logs()
+    os._exit(1)
+
+
+def _log_timeout(worker: Worker, server: Any, signal_frame: Any) -> None:
+    """Say what this worker was doing: the request in flight and every thread's stack."""
+    environ = server.current if server is not None else None
+    if server is None:
+        worker.log.critical("WORKER TIMEOUT (pid:%d) while booting (loading the app)",
+                            worker.pid)
+    elif environ is not None:
         since = server.current_since
         took = f" for {time.monotonic() - since:.1f} s" if since else ""
+        client = environ.get("REMOTE_ADDR") or "a unix socket"
+        if environ.get("REMOTE_PORT"):
+            client += f":{environ['REMOTE_PORT']}"
         worker.log.critical(
             "WORKER TIMEOUT (pid:%d) serving %s %s from %s%s", worker.pid,
-            environ.get("REQUEST_METHOD"), environ.get("RAW_URI"),
-            environ.get("REMOTE_ADDR") or "unix socket", took)
+            environ.get("REQUEST_METHOD"), environ.get("RAW_URI") or environ.get("PATH_INFO"),
+            client, took)
     else:
         worker.log.critical("WORKER TIMEOUT (pid:%d) with no request in flight", worker.pid)
     frames = sys._current_frames()
+    main = threading.main_thread().ident
     for thread in threading.enumerate():
-        frame = frames.get(thread.ident or -1)
+        # The main thread's own frame is this handler's: show where the
+        # signal interrupted it instead.
+        frame = signal_frame if thread.ident == main else frames.get(thread.ident or -1)
         if frame is not None:
-            stack = "".join(traceback.format_stack(frame))
-            worker.log.critical("Thread %s:\n%s", thread.name, stack.rstrip())
+            entries = traceback.extract_stack(frame)
+            # The frames above the worker's run() are the master's, from before fork().
+            starts = [i for i, e in enumerate(entries) if e.filename == __file__ and e.name == "run"]
+            stack = "".join(traceback.format_list(entries[starts[0] + 1:] if starts else entries))
+            worker.log.critical("Thread %s (stack, most recent call last):\n%s",
+                                thread.name, stack.rstrip())
 
 
 class _Watchers:
@@ -206,7 +256,10 @@ class _Watchers:
         self.beats.beat(worker.slot, READY, self.reason[0], server.current_since or 0.0)
         if os.getppid() != worker.ppid:
             self._leave(server, REASON_ORPHANED)
-        elif self.max_rss and self._rss() > self.max_rss:
+        elif self.max_rss and (rss := self._rss()) > self.max_rss:
+            if self.reason[0] == REASON_NONE:
+                worker.log.info("Worker (pid:%d) uses %d MB, over max_worker_memory (%d MB): "
+                                "draining it", worker.pid, rss >> 20, self.max_rss >> 20)
             self._leave(server, REASON_MEMORY)
         elif self.mtimes is not None and self._code_changed():
             self._leave(server, REASON_RELOAD)
@@ -277,4 +330,4 @@ def max_requests_for(cfg: Any) -> int:
     return int(cfg.max_requests) + random.randint(0, max(int(cfg.max_requests_jitter), 0))
 
 
-__all__ = ["Worker", "run", "max_requests_for", "BOOTING"]
+__all__ = ["BOOTING", "Worker", "max_requests_for", "run"]

@@ -1,0 +1,255 @@
+"""Keeping workers alive and right: every worker exit is logged with its real
+reason and the worker replaced; a stuck worker is aborted at --timeout with
+its stack and request logged; max_requests and max_worker_memory recycle
+workers by draining them; an app that cannot load stops the master with
+exit code 4 and one short line, a bad setting with exit code 1 and one line."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.test_master_support import (
+    Load,
+    Run,
+    read_one,
+    request_bytes,
+    start_fixture,  # noqa: F401 - the `start` fixture
+    wait_for,
+)
+from tests.support import ROOT
+
+Start = Callable[..., Run]
+
+
+def test_two_workers_serve_from_two_pids(start: Start) -> None:
+    run = start("--workers", "2")
+    wait_for(lambda: len(run.workers()) == 2, what="2 workers")
+    seen: set[int] = set()
+
+    def one() -> None:
+        seen.add(int(run.get("/sleep?s=0.2")[1].decode().split("=")[1]))
+    deadline = time.monotonic() + 10
+    while len(seen) < 2 and time.monotonic() < deadline:
+        threads = [threading.Thread(target=one) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+    assert seen == set(run.workers()), (seen, run.workers())
+
+
+def test_kill_9_worker_under_load_is_replaced_at_once(start: Start) -> None:
+    run = start("--workers", "1")
+    with Load(run, connections=2) as load:
+        load.wait_requests(100)
+        (victim,) = run.workers()
+        t0 = time.monotonic()
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: load.pids_after(t0) - {victim}, 5, "a response from the replacement")
+        took = time.monotonic() - t0
+        (replacement,) = load.pids_after(t0) - {victim}
+        first = load.pids[replacement] - t0
+        load.wait_requests(100)
+    print(f"kill -9 -> first response from the replacement worker: {first * 1000:.0f} ms "
+          f"({load.report()})")
+    assert first < 1.0, f"the replacement answered {first:.2f} s after kill -9"
+    assert took < 1.5
+    assert run.proc.poll() is None
+    run.wait_log(rf"Worker \(pid:{victim}\) was killed by signal SIGKILL")
+    assert run.workers() == [replacement]
+
+
+def test_every_exit_is_logged_with_its_reason(start: Start) -> None:
+    run = start("--workers", "1")
+    first = run.worker_pid()
+    with run.connect() as s:  # the worker crashes with exit status 7 mid-request
+        s.sendall(request_bytes("/exit?code=7"))
+        assert read_one(s) is None
+    run.wait_log(rf"Worker \(pid:{first}\) exited with code 7")
+    second = run.worker_pid()
+    assert second != first
+    os.kill(second, signal.SIGSEGV)
+    run.wait_log(rf"Worker \(pid:{second}\) was killed by signal SIGSEGV")
+    third = run.worker_pid()
+    assert third not in (first, second)
+
+
+def test_stuck_worker_is_aborted_with_its_stack_and_request(start: Start,
+                                                           tmp_path: Path) -> None:
+    hooks = tmp_path / "hooks.log"
+    run = start("--workers", "1", "--timeout", "2", "-c", str(ROOT / "tests/fixtures/hooks.conf.py"),
+                env={"FW_HOOK_LOG": str(hooks)})
+    stuck = run.worker_pid()
+    mark = tmp_path / "running"
+    sock = run.connect()
+    sock.sendall(request_bytes(f"/hang?mark={mark}"))
+    wait_for(mark.exists, what="the app to run /hang")
+    t0 = time.monotonic()
+    sock.settimeout(10)
+    assert read_one(sock) is None  # the connection dies with the worker
+    sock.close()
+    took = time.monotonic() - t0
+    assert took < 5, f"the stuck worker went after {took:.1f} s with --timeout 2"
+    run.wait_log(rf"Worker \(pid:{stuck}\) timed out \(no heartbeat for 2s\) and was aborted")
+    text = run.log_text()
+    assert f"[CRITICAL] WORKER TIMEOUT (pid:{stuck})" in text
+    m = re.search(rf"\[{stuck}\] \[CRITICAL\] WORKER TIMEOUT \(pid:{stuck}\) serving GET "
+                  rf"/hang\?mark=\S+ from 127\.0\.0\.1:\d+ for (\d+\.\d) s", text)
+    assert m, text
+    assert 1.0 <= float(m.group(1)) <= 4.0
+    trace = text[m.end():]
+    assert "Thread MainThread" in trace
+    assert 'master_apps.py", line' in trace and "time.sleep(3600)" in trace
+    assert "master.py" not in trace.split("timed out")[0]  # the worker's own stack only
+    assert f"worker_abort pid={stuck} Worker wpid={stuck}" in hooks.read_text()
+    replacement = run.worker_pid()
+    assert replacement != stuck
+
+
+def test_max_requests_recycles_workers_with_zero_failures(start: Start) -> None:
+    run = start("--workers", "2", "--max-requests", "50", "--max-requests-jitter", "10")
+    with Load(run, connections=4) as load:
+        run.wait_log(r"Worker exiting \(pid: \d+\): max_requests reached", 6, seconds=20)
+        load.wait_requests(50)
+    print(f"max_requests recycling: {load.report()}")
+    assert not load.failures, load.failures[:5]
+    assert len(load.pids) >= 6
+    wait_for(lambda: len(run.workers()) == 2, what="2 workers")
+
+
+def test_max_worker_memory_recycles_the_worker(start: Start) -> None:
+    run = start("--workers", "1", "--max-worker-memory", "60")
+    first = run.worker_pid()
+    status, body = run.get("/alloc?mb=80")
+    assert status == 200 and body == f"pid={first}".encode()
+    run.wait_log(rf"Worker exiting \(pid: {first}\): max_worker_memory exceeded")
+    assert run.worker_pid() != first
+
+
+def _memory_cgroup(limit_mb: int) -> Iterator[Path]:
+    """A fresh cgroup v1 memory cgroup under ours, limited to limit_mb."""
+    with open("/proc/self/cgroup") as f:
+        lines = f.read().splitlines()
+    paths = [line.split(":", 2)[2] for line in lines if "memory" in line.split(":", 2)[1].split(",")]
+    if not paths:
+        pytest.skip("no cgroup v1 memory controller here")
+    base = Path(f"/sys/fs/cgroup/memory{paths[0]}")
+    cg = base / f"fastwsgi-test-{os.getpid()}"
+    try:
+        cg.mkdir()
+        (cg / "memory.limit_in_bytes").write_text(str(limit_mb << 20))
+    except OSError as exc:
+        if cg.exists():
+            cg.rmdir()
+        pytest.skip(f"cannot make a memory cgroup: {exc}")
+    try:
+        yield cg
+    finally:
+        wait_for(lambda: not (cg / "cgroup.procs").read_text().strip(), 10, "an empty cgroup")
+        cg.rmdir()
+
+
+@pytest.fixture
+def memory_cgroup() -> Iterator[Path]:
+    yield from _memory_cgroup(200)
+
+
+def test_oom_kill_is_named(start: Start, memory_cgroup: Path) -> None:
+    # The master starts inside the limited cgroup (its workers are forked there too).
+    enter = ["sh", "-c", f'echo $$ > {memory_cgroup}/cgroup.procs && exec "$@"', "sh"]
+    run = start("--workers", "1", prefix=enter)
+    first = run.worker_pid()
+    assert str(run.pid) in (memory_cgroup / "cgroup.procs").read_text().split()
+    with run.connect() as s:
+        s.sendall(request_bytes("/alloc?mb=400"))  # over the cgroup's 200 MB
+        assert read_one(s) is None
+    run.wait_log(rf"Worker \(pid:{first}\) was killed by the kernel's OOM killer")
+    assert run.worker_pid() != first
+    run.stop()
+
+
+# ---- failures that stop the master ------------------------------------------------------
+
+
+def _one_error_line(text: str) -> str:
+    errors = [line for line in text.splitlines() if "[ERROR]" in line or "Error:" in line]
+    assert len(errors) == 1, text
+    assert "Traceback" not in text, text
+    return errors[0]
+
+
+@pytest.mark.parametrize("app, expected", [
+    ("tests.apps.no_such_module:app", "No module named 'tests.apps.no_such_module'"),
+    ("tests.apps.master_apps:no_such_app", "Failed to find attribute 'no_such_app'"),
+])
+def test_bad_app_path_exits_4_with_one_short_line(start: Start, app: str, expected: str) -> None:
+    run = start("--workers", "3", app=app)
+    assert run.wait(10) == 4
+    line = _one_error_line(run.log_text())
+    assert expected in line
+    assert len(run.booted()) == 3  # one try per worker, no respawn loop
+
+
+def test_app_raising_on_import_exits_4(start: Start, tmp_path: Path) -> None:
+    marker = tmp_path / "broken"
+    marker.write_text("")
+    run = start("--workers", "2", env={"FW_FAIL_IMPORT": str(marker)})
+    assert run.wait(10) == 4
+    line = _one_error_line(run.log_text())
+    assert "RuntimeError" in line and "broken deploy" in line
+
+
+def test_bad_app_with_preload_and_check_config(start: Start) -> None:
+    for flag in ("--preload", "--check-config"):
+        run = start(flag, app="tests.apps.no_such_module:app", name=flag[2:])
+        assert run.wait(10) == 4
+        assert "No module named" in _one_error_line(run.log_text())
+    ok = start("--check-config", name="check-ok")
+    assert ok.wait(10) == 0
+    assert ok.log_text() == ""
+
+
+def test_worker_failing_to_boot_exits_3(start: Start, tmp_path: Path) -> None:
+    conf = tmp_path / "boom.conf.py"
+    conf.write_text("def post_fork(server, worker):\n    raise ValueError('no database')\n")
+    run = start("--workers", "2", "-c", str(conf))
+    assert run.wait(10) == 3
+    text = run.log_text()
+    assert "ValueError: no database" in text
+    assert re.search(r"Shutting down: a worker failed to boot: ValueError: no database", text)
+
+
+def test_workers_dying_while_booting_are_not_respawned_forever(start: Start) -> None:
+    run = start("--workers", "2", env={"FW_EXIT_ON_IMPORT": "1"})
+    assert run.wait(10) == 3
+    text = run.log_text()
+    assert "exited before they were ready; the last one exited before it was ready " \
+        "(exit code 9)" in text, text
+    assert len(run.booted()) <= 12
+
+
+@pytest.mark.parametrize("args, env, setting", [
+    (["--workers", "lots"], {}, "workers"),
+    (["--timeout", "-3"], {}, "timeout"),
+    ([], {"GUNICORN_CMD_ARGS": "--keep-alive soon"}, "keepalive"),
+    (["-c", "CONF"], {}, "graceful_timeout"),
+])
+def test_bad_config_value_exits_1_naming_the_setting(start: Start, tmp_path: Path,
+                                                    args: list[str], env: dict[str, str],
+                                                    setting: str) -> None:
+    conf = tmp_path / "bad.conf.py"
+    conf.write_text("graceful_timeout = 'a while'\n")
+    args = [str(conf) if a == "CONF" else a for a in args]
+    run = start(*args, env=env)
+    assert run.wait(10) == 1
+    lines = run.log_text().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Error: ") and repr(setting) in lines[0]
