@@ -6,12 +6,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-installed
 SOURCES := $(wildcard fastwsgi/*.pyx fastwsgi/engine/*.pyx fastwsgi/includes/*.pxd csrc/*.c csrc/*.h) setup.py pyproject.toml
 
-.PHONY: serve test build bench bench-quick debug clean lint
+.PHONY: serve test build bench bench-quick bench-micro debug clean lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "setuptools>=68" wheel "Cython>=3.0"
+	$(PY) -m pip install -q "setuptools>=77" wheel "Cython>=3.0"
 	$(PY) -m pip install -q -e ".[test]" --no-build-isolation
 	touch $(STAMP)
 
@@ -32,6 +32,9 @@ bench: build
 
 bench-quick: build
 	$(PY) bench/run.py --quick
+
+bench-micro: build
+	$(PY) -m pytest -q tests/benchmarks --benchmark-enable --benchmark-columns=min,median,ops
 
 debug: $(STAMP)
 	FASTWSGI_DEBUG=1 $(PY) setup.py -q build_ext --inplace --force
