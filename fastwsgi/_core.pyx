@@ -11,8 +11,9 @@ feeds the bytes to llhttp (engine/llhttp.pyx), whose C callbacks record the
 request head as offsets into that buffer; the head becomes an environ at
 headers-complete (engine/environ.pyx), the body is collected by the loop
 (engine/body.pyx), and at message-complete the parser pauses so that the app is
-called with the whole request (engine/connection.pyx).  The response is
-serialised into the connection's write buffer (engine/response.pyx) and sent
+called with the whole request (engine/connection.pyx, engine/request.pyx).
+The response is produced (engine/response.pyx) and serialised
+(engine/serialize.pyx) into the connection's write buffer and sent
 once per batch of pipelined requests; a response that does not fit the socket
 waits for EPOLLOUT, and a streaming iterable is advanced only as the socket
 drains.
@@ -41,7 +42,9 @@ include "engine/proxy.pyx"
 include "engine/environ.pyx"
 include "engine/body.pyx"
 include "engine/start_response.pyx"
-include "engine/response.pyx"
+include "engine/serialize.pyx"
 include "engine/connection.pyx"
+include "engine/request.pyx"
+include "engine/response.pyx"
 include "engine/threads.pyx"
 include "engine/loop.pyx"

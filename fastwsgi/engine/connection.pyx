@@ -59,6 +59,7 @@ cdef class Connection:
     cdef int nheaders
     cdef int ntrailers
     cdef int error_status
+    cdef bint method_undecided
     cdef str error_detail
     cdef object error_exc
 
@@ -71,8 +72,9 @@ cdef class Connection:
     cdef bint is_head
     cdef fw_buf_t body
     cdef uint64_t body_len
-    cdef object spool
+    cdef object spool       # the body being spooled to a temporary file
     cdef int spool_fd
+    cdef object body_file   # the spooled body given to the app; closed after
 
     # The response.
     cdef StartResponse sr
@@ -219,7 +221,7 @@ cdef class Connection:
     cdef int _on_headers_complete(self) noexcept:
         self.in_head = False
         try:
-            return self._start_request()
+            return start_request(self)
         except BaseException as exc:
             self.error_exc = exc
             return self._fail(500, "")
@@ -231,7 +233,7 @@ cdef class Connection:
             return self._fail(413, "request body too large")
         try:
             if self.spool_fd < 0 and self.body.len + n > server.spool_threshold:
-                self._start_spool()
+                start_spool(self)
             if self.spool_fd >= 0:
                 _write_all(self.spool_fd, at, n)
             elif fw_buf_append(&self.body, at, n) < 0:
@@ -253,164 +255,17 @@ cdef class Connection:
         # before the parser looks at the next one.
         return FW_HPE_PAUSED
 
-    # ---- request head → environ ------------------------------------------
-
-    cdef int _start_request(self) except -2:
-        """Validate the head and build the environ: 0, or -1 (after _fail)
-        when the request is refused."""
-        cdef Server server = self.server
-        cdef fw_llhttp_t *p = &self.parser
-        cdef const char *head = self.inbuf + self.head_start
-        cdef HeaderSpan *h
-        cdef int i, idx, nhost = 0, nte = 0
-        cdef dict forwarded = None
-        cdef bint te_chunked = False, expect_continue = False, maybe_scheme = False
-        cdef fw_target_t target
-
-        if p.http_major != 1:
-            return self._fail(505, "only HTTP/1.x is served")
-        # RFC 9110 §2.5: a higher minor version is answered as HTTP/1.1.
-        self.http10 = p.http_minor == 0
-        environ = <dict>PyDict_Copy(self.base_environ)
-        method = _method_name(p.method, head + self.method_off, self.method_len)
-        self.is_head = method == "HEAD"
-        environ["REQUEST_METHOD"] = method
-        environ["SERVER_PROTOCOL"] = _HTTP10 if self.http10 else _HTTP11
-        raw = _latin1(head + self.url_off, self.url_len)
-        environ["RAW_URI"] = raw
-        environ["REQUEST_URI"] = raw
-        fw_split_target(head + self.url_off, self.url_len, &target)
-        path = _decode_path(head + self.url_off + target.path_off, target.path_len)
-        environ["QUERY_STRING"] = _latin1(head + self.url_off + target.query_off, target.query_len)
-
-        for i in range(self.nheaders):
-            h = &self.headers[i]
-            idx = fw_header_index(head + h.name_off, h.name_len)
-            if idx == FW_H_HOST:
-                nhost += 1
-                if not fw_valid_host(head + h.value_off, h.value_len):
-                    return self._fail(400, "invalid Host header")
-            elif idx == FW_H_TRANSFER_ENCODING:
-                nte += 1
-                te_chunked = fw_lower_eq(head + h.value_off, h.value_len, "chunked")
-            elif idx == FW_H_EXPECT:
-                expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
-            if h.name_len and server.scheme_initials[<unsigned char>(head[h.name_off] | 0x20)]:
-                maybe_scheme = True
-            if _add_header(environ, head, h, idx) and self.trusted and server.forwarders:
-                name = _latin1(head + h.name_off, h.name_len).upper()
-                if name in server.forwarders:
-                    if forwarded is None:
-                        forwarded = {}
-                    forwarded[name] = _latin1(head + h.value_off, h.value_len)
-
-        # RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
-        if nhost > 1 or (nhost == 0 and not self.http10):
-            return self._fail(400, "missing or repeated Host header")
-        if p.flags & FW_F_TRANSFER_ENCODING:
-            # §6.1: Transfer-Encoding in 1.0 means faulty framing; the only
-            # coding a server must know is chunked, and it must come last.
-            if self.http10 or p.flags & FW_F_CONTENT_LENGTH:
-                return self._fail(400, "ambiguous message framing")
-            if not p.flags & FW_F_CHUNKED:
-                # §6.3: a request whose final coding is not chunked cannot
-                # be delimited.
-                return self._fail(400, "chunked must be the final transfer coding")
-            if nte != 1 or not te_chunked:
-                return self._fail(501, "unsupported transfer coding")
-        if (p.flags & FW_F_CONTENT_LENGTH and server.limit_request_body
-                and p.content_length > server.limit_request_body):
-            return self._fail(413, "request body too large")
-
-        if self.trusted and maybe_scheme and self._forwarded_scheme(environ) < 0:
-            return -1
-        if self.is_unix:
-            _unix_server_name(environ)
-        script_name = server.script_name
-        if forwarded is not None:
-            # gunicorn's forwarder_headers: environ keys a trusted proxy sets.
-            path = forwarded.pop("PATH_INFO", path)
-            if "SCRIPT_NAME" in forwarded:
-                script_name = forwarded["SCRIPT_NAME"].rstrip("/")
-            environ.update(forwarded)
-        if script_name:
-            if path.startswith(script_name) and (
-                    len(path) == len(script_name) or path[len(script_name)] == "/"):
-                path = path[len(script_name):]
-        environ["PATH_INFO"] = path
-        self.environ = environ
-        self.body_len = 0
-        if expect_continue and not self.http10 and (
-                p.flags & FW_F_CHUNKED or p.content_length > 0):
-            _append(&self.wbuf, PyBytes_AS_STRING(_CONTINUE), 25)
-        return 0
-
-    cdef int _forwarded_scheme(self, dict environ) except -2:
-        """wsgi.url_scheme from a trusted proxy's secure-scheme headers."""
-        scheme = None
-        for key, wanted in self.server.secure_headers:
-            value = environ.get(key)
-            if value is None:
-                continue
-            this = "https" if value == wanted else "http"
-            if scheme is not None and this != scheme:
-                return self._fail(400, "contradictory scheme headers")
-            scheme = this
-        if scheme is not None:
-            environ["wsgi.url_scheme"] = scheme
-        return 0
-
-    cdef int _read_proxy_header(self) except -1:
-        """Take the PROXY header off the input: 1 done, 0 not yet (or refused)."""
-        cdef list out = []
-        cdef Py_ssize_t n
-        try:
-            n = parse_proxy_header(self.inbuf + self.parsed, self.inlen - self.parsed,
-                                   self.server.proxy_mode, out)
-        except (ValueError, UnicodeDecodeError) as exc:
-            self.proxy_pending = False
-            self._fail(400, f"invalid PROXY protocol header: {exc}")
-            self._reject(0)
-            return 0
-        if n < 0:
-            return 0
-        self.parsed += <size_t>n
-        self.proxy_pending = False
-        if out[0]:
-            self.base_environ = <dict>PyDict_Copy(self.base_environ)
-            self.base_environ["REMOTE_ADDR"], self.base_environ["REMOTE_PORT"] = out
-        return 1
-
-    cdef int _start_spool(self) except -1:
-        self.spool = tempfile.TemporaryFile(prefix="fastwsgi-body-")
-        self.spool_fd = self.spool.fileno()
-        _write_all(self.spool_fd, self.body.data, self.body.len)
-        self.body.len = 0
-        fw_buf_shrink(&self.body, 0)
-        return 0
-
-    cdef object _take_input(self):
-        cdef object body
-        if self.spool_fd >= 0:
-            body = Input(file=self.spool)
-            self.spool.seek(0)
-            self.spool = None
-            self.spool_fd = -1
-        elif self.body.len:
-            body = Input(PyBytes_FromStringAndSize(self.body.data, <Py_ssize_t>self.body.len))
-            self.body.len = 0
-            fw_buf_shrink(&self.body, BUF_KEEP)
-        else:
-            body = _EMPTY_INPUT
-        return body
-
     # ---- parsing and dispatch ---------------------------------------------
 
     cdef int _process(self) except -1:
         """Parse what is buffered; answer each complete request in order."""
         cdef int err
+        if self.method_undecided:
+            # An unknown method's token was cut short: decide now (501 or
+            # 400) if the byte after it has come, else wait for it.
+            return self._reject(FW_HPE_INVALID_METHOD)
         while (self.state == CS_READING and not self.close_after and not self.in_app
-               and not self.proxy_pending
+               and not self.proxy_pending and not self.method_undecided
                and self.resp_iter is None and self.sf_fd < 0 and self.parsed < self.inlen):
             if not self.in_message:
                 self.head_start = self.parsed
@@ -440,13 +295,21 @@ cdef class Connection:
 
     cdef int _reject(self, int err) except -1:
         """Answer a request we will not process, then close."""
-        cdef size_t tok
+        cdef size_t tok, avail
         cdef int status
         if err == FW_HPE_INVALID_METHOD and not self.error_status:
             # llhttp knows a fixed set of methods; any other token is a
             # method we do not implement (RFC 9110 §9.1: 501), not garbage.
-            tok = fw_token_length(self.inbuf + self.head_start, self.inlen - self.head_start)
-            if tok and self.head_start + tok < self.inlen and self.inbuf[self.head_start + tok] == b' ':
+            # Until the byte after the token has arrived we cannot tell.
+            avail = self.inlen - self.head_start
+            tok = fw_token_length(self.inbuf + self.head_start, avail)
+            if tok == avail and avail < 32:
+                self.method_undecided = True
+                self.parsed = self.head_start
+                self.in_head = self.in_message = True
+                return 0
+            self.method_undecided = False
+            if tok and tok < avail and self.inbuf[self.head_start + tok] == b' ':
                 self._fail(501, "method not implemented")
         status = self.error_status or 400
         detail = self.error_detail
@@ -456,9 +319,10 @@ cdef class Connection:
         if detail is None:
             reason = self.parser.reason
             detail = reason.decode("latin-1") if reason != NULL else ""
-        self._abort_response()
-        _append(&self.wbuf, PyBytes_AS_STRING(error_response(status, detail)),
-                <size_t>PyBytes_GET_SIZE(error_response(status, detail)))
+        abort_response(self)
+        self._drop_body()
+        answer = error_response(status, detail)
+        _append(&self.wbuf, PyBytes_AS_STRING(answer), <size_t>PyBytes_GET_SIZE(answer))
         self.keep_alive = False
         self.close_after = True
         self.parsed = self.inlen
@@ -469,7 +333,7 @@ cdef class Connection:
         cdef Server server = self.server
         environ = self.environ
         self.environ = None
-        environ["wsgi.input"] = self._take_input()
+        environ["wsgi.input"] = take_input(self)
         self.cur_environ = environ
         server.requests += 1
         if server.max_requests and server.requests >= server.max_requests:
@@ -499,9 +363,9 @@ cdef class Connection:
         try:
             self.result = server.app(environ, self.sr)
         except Exception as exc:
-            self._app_failed(exc)
+            app_failed(self, exc)
             return 0
-        return self._start_body()
+        return start_body(self)
 
     def _run_app_threaded(self):
         """On a pool thread: call the app and produce the response, waiting
@@ -515,116 +379,9 @@ cdef class Connection:
             self.drained.wait()
             self.drained.clear()
             if not self.aborted:
-                self._pump()
+                pump(self)
         if self.aborted and (self.resp_iter is not None or self.result is not None):
-            self._end_response(False)
-
-    # ---- responses ----------------------------------------------------------
-
-    cdef int _start_body(self) except -1:
-        result = self.result
-        if type(result) is list and len(<list>result) == 1 and type((<list>result)[0]) is bytes:
-            # The common case: one bytestring.  Its length is the
-            # Content-Length and it goes out with the head in one send.
-            if not self.sr.called:
-                return self._app_failed(RuntimeError("the app returned without calling start_response"))
-            body = (<list>result)[0]
-            self._write_head(PyBytes_GET_SIZE(body), True)
-            self._write_body(body)
-            return self._end_response(True)
-        if type(result) is FileWrapper and self.fd >= 0 and self._try_sendfile(result):
-            return 0
-        try:
-            self.resp_iter = iter(result)
-        except Exception as exc:
-            return self._app_failed(exc)
-        return self._pump()
-
-    cdef int _pump(self) except -1:
-        """Advance the app's iterable until HIGH_WATER bytes wait or it ends."""
-        cdef Py_ssize_t pending
-        while True:
-            if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
-                return 0
-            try:
-                chunk = next(self.resp_iter)
-            except StopIteration:
-                break
-            except Exception as exc:
-                return self._app_failed(exc)
-            if type(chunk) is not bytes:
-                if isinstance(chunk, (bytearray, memoryview)):
-                    chunk = bytes(chunk)
-                else:
-                    return self._app_failed(TypeError(
-                        f"the app yielded {type(chunk).__name__}, not bytes (PEP 3333)"))
-            if PyBytes_GET_SIZE(chunk) == 0:
-                continue
-            if not self.sr.headers_sent:
-                if not self.sr.called:
-                    return self._app_failed(RuntimeError("the app yielded data before calling start_response"))
-                self._write_head(0, False)
-            self._write_body(chunk)
-        if not self.sr.headers_sent:
-            if not self.sr.called:
-                return self._app_failed(RuntimeError("the app returned without calling start_response"))
-            self._write_head(0, True)
-        return self._end_response(True)
-
-    cdef int _write_head(self, int64_t length, bint known) except -1:
-        cdef StartResponse sr = self.sr
-        cdef int code = sr.status_code
-        cdef int conn_header
-        self.bodyless = self.is_head or code == 204 or code == 304 or code < 200
-        if self.bodyless:
-            self.framing = FR_NONE
-            if known and sr.content_length < 0 and not self.is_head:
-                length = 0
-        elif sr.content_length >= 0:
-            self.framing = FR_LENGTH
-            self.resp_remaining = sr.content_length
-        elif known:
-            self.framing = FR_LENGTH
-            self.resp_remaining = length
-        elif not self.http10:
-            self.framing = FR_CHUNKED
-        else:
-            self.framing = FR_CLOSE
-            self.keep_alive = False
-        if sr.app_close or self.server.stopping:
-            # A graceful stop that began while the app ran: say so in this
-            # response, so the client sends nothing more on the connection.
-            self.keep_alive = False
-        if not self.keep_alive:
-            conn_header = CH_CLOSE
-        elif self.http10:
-            conn_header = CH_KEEP_ALIVE
-        else:
-            conn_header = CH_NONE
-        # HEAD: the Content-Length a GET would get, when it is known.
-        write_head(&self.wbuf, sr, FR_LENGTH if (self.is_head and known and code >= 200) else self.framing,
-                   length, conn_header)
-        sr.headers_sent = True
-        return 0
-
-    cdef int _write_body(self, bytes chunk) except -1:
-        cdef Py_ssize_t n = PyBytes_GET_SIZE(chunk)
-        cdef char hdr[24]
-        cdef size_t hn
-        if self.bodyless:
-            return 0
-        if self.framing == FR_LENGTH:
-            if n > self.resp_remaining:
-                n = <Py_ssize_t>self.resp_remaining
-            self.resp_remaining -= n
-        elif self.framing == FR_CHUNKED:
-            hn = fw_chunk_header(<size_t>n, hdr)
-            _append(&self.wbuf, hdr, hn)
-        _append(&self.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
-        if self.framing == FR_CHUNKED:
-            _append(&self.wbuf, b"\r\n", 2)
-        self.resp_bytes += <uint64_t>n
-        return 0
+            end_response(self, False)
 
     def write(self, data):
         """The write() callable start_response returns (PEP 3333)."""
@@ -635,8 +392,8 @@ cdef class Connection:
         if not PyBytes_GET_SIZE(data):
             return
         if not self.sr.headers_sent:
-            self._write_head(0, False)
-        self._write_body(data)
+            write_response_head(self, 0, False)
+        write_body(self, data)
         if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
             if self.in_app:
                 self.server.pool.finished(self)
@@ -644,121 +401,6 @@ cdef class Connection:
                 self.drained.clear()
             else:
                 self._flush()
-
-    cdef bint _try_sendfile(self, FileWrapper wrapper) except -1:
-        """wsgi.file_wrapper over a regular file: the body goes by sendfile(2)."""
-        import stat
-        f = wrapper.filelike
-        try:
-            fileno = f.fileno()
-            st = os.fstat(fileno)
-        except (AttributeError, OSError, io.UnsupportedOperation):
-            return False
-        if not stat.S_ISREG(st.st_mode) or not self.sr.called:
-            return False
-        try:
-            offset = f.tell()
-        except (AttributeError, OSError):
-            offset = 0
-        size = max(st.st_size - offset, 0)
-        if self.sr.content_length >= 0:
-            size = min(size, self.sr.content_length)
-        self._write_head(size, True)
-        if self.bodyless:
-            self._end_response(True)
-            return True
-        self.sf_fd = fileno
-        self.sf_off = offset
-        self.sf_left = size
-        if self.framing == FR_LENGTH:
-            self.resp_remaining = 0
-        return True
-
-    cdef int _sendfile_step(self) except -2:
-        """0: file sent; 1: the socket is full; -1: the connection is gone."""
-        cdef ssize_t n
-        while self.sf_left > 0:
-            n = sendfile(self.fd, self.sf_fd, &self.sf_off, min(self.sf_left, <size_t>0x40000000))
-            if n < 0:
-                if errno == EINTR:
-                    continue
-                if errno == EAGAIN:
-                    return 1
-                self.close()
-                return -1
-            if n == 0:
-                # The file shrank under us: the promised length cannot be met.
-                self.keep_alive = False
-                break
-            self.sf_left -= <size_t>n
-            self.resp_bytes += <uint64_t>n
-        self.sf_fd = -1
-        self._end_response(True)
-        return 0
-
-    cdef int _end_response(self, bint complete) except -1:
-        cdef Server server = self.server
-        if complete and self.sr.headers_sent:
-            if self.framing == FR_CHUNKED:
-                _append(&self.wbuf, b"0\r\n\r\n", 5)
-            elif self.framing == FR_LENGTH and self.resp_remaining > 0:
-                # The app sent less than its Content-Length: the client would
-                # wait for the rest, so the connection must end.
-                self.keep_alive = False
-        if not complete:
-            self.keep_alive = False
-        self.resp_iter = None
-        self.sf_fd = -1
-        self._close_result()
-        environ = self.cur_environ
-        self.cur_environ = None
-        server.current = None
-        server.current_since = 0.0
-        if environ is not None and server.on_response is not None:
-            try:
-                server.on_response(environ, self.sr.status, self.sr.headers, self.resp_bytes,
-                                   _monotonic() - self.started if server.timing else 0.0)
-            except Exception as exc:
-                server.log_error("Exception in the access log or post_request hook", exc)
-        if not self.keep_alive:
-            self.close_after = True
-        return 0
-
-    cdef int _close_result(self) except -1:
-        """PEP 3333: close() is called on the iterable, whatever happened."""
-        result = self.result
-        self.result = None
-        if result is None or type(result) is list:
-            return 0
-        close = getattr(result, "close", None)
-        if close is not None:
-            try:
-                close()
-            except Exception as exc:
-                self.server.log_error("Exception in the response iterable's close()", exc)
-        return 0
-
-    cdef int _app_failed(self, object exc) except -1:
-        environ = self.cur_environ
-        path = environ.get("RAW_URI", "") if environ is not None else ""
-        self.server.log_error(f"Error handling request {path}", exc)
-        if self.sr.headers_sent:
-            # Too late for a 500: end the connection so that the client sees
-            # an incomplete response rather than a wrong one.
-            self._end_response(False)
-            return 0
-        self.sr.status = "500 Internal Server Error"
-        self.sr.headers = []
-        self.sr.status_code = 500
-        self._end_response(False)
-        _append(&self.wbuf, PyBytes_AS_STRING(error_response(500, "")),
-                <size_t>PyBytes_GET_SIZE(error_response(500, "")))
-        return 0
-
-    cdef int _abort_response(self) except -1:
-        if self.resp_iter is not None or self.result is not None or self.sf_fd >= 0:
-            self._end_response(False)
-        return 0
 
     # ---- I/O ----------------------------------------------------------------
 
@@ -796,11 +438,13 @@ cdef class Connection:
     cdef int _drive(self) except -1:
         """Make all the progress possible without blocking."""
         cdef int r
-        if self.in_app:
-            return self._drive_for_app()
         while self.state != CS_CLOSED:
+            if self.in_app:
+                # Checked on every turn: _process() may just have handed the
+                # next pipelined request to the pool.
+                return self._drive_for_app()
             if self.resp_iter is not None:
-                self._pump()
+                pump(self)
             elif (not self.close_after and self.sf_fd < 0 and self.parsed < self.inlen
                     and self.state != CS_LINGER):
                 self.state = CS_READING
@@ -809,7 +453,7 @@ cdef class Connection:
             if r < 0:
                 return 0
             if r == 0 and self.sf_fd >= 0:
-                r = self._sendfile_step()
+                r = sendfile_step(self)
                 if r < 0:
                     return 0
             if r > 0:
@@ -915,7 +559,7 @@ cdef class Connection:
         self.last_active = server.now_ms
         try:
             if self.proxy_pending:
-                self._read_proxy_header()
+                read_proxy_header(self)
             self._drive()
         finally:
             if self.state != CS_CLOSED:
@@ -978,6 +622,18 @@ cdef class Connection:
             self.close_idle()
         return 0
 
+    cdef int _drop_body(self) except -1:
+        """Close the temporary files of a request body, spooling or spooled."""
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+            self.spool_fd = -1
+        if self.body_file is not None:
+            self.body_file.close()
+            self.body_file = None
+        self.body.len = 0
+        return 0
+
     cpdef close(self):
         """Close now: the socket, the response iterable, a spooled body."""
         if self.state == CS_CLOSED:
@@ -992,11 +648,8 @@ cdef class Connection:
         elif self.resp_iter is not None or self.result is not None:
             self.resp_iter = None
             self.cur_environ = None
-            self._close_result()
-        if self.spool is not None:
-            self.spool.close()
-            self.spool = None
-            self.spool_fd = -1
+            close_result(self)
+        self._drop_body()
         if self.fd >= 0:
             close(self.fd)
             self.server._forget(self.fd)
@@ -1019,7 +672,7 @@ cdef class Connection:
         self.inbuf = self.rbuf.data
         self.inlen = self.rbuf.len
         if self.proxy_pending:
-            self._read_proxy_header()
+            read_proxy_header(self)
         self._drive()
         if self.state != CS_CLOSED:
             self._stash_input()

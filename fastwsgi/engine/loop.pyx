@@ -9,6 +9,7 @@
 DEF MAX_EVENTS = 256
 DEF SCRATCH_SIZE = 65536
 DEF ACCEPT_BATCH = 64
+DEF EVICT_IDLE_MS = 250
 DEF LISTENER_BIT = 0x100000000
 DEF POOL_KEY = 0x200000000
 
@@ -305,13 +306,17 @@ cdef class Server:
 
     cdef bint _evict_idle(self) except -1:
         """At worker_connections, close the longest-idle keep-alive
-        connection to admit a new one (as nginx reuses idle connections)."""
+        connection to admit a new one (as nginx reuses idle connections).
+        A connection idle for less than EVICT_IDLE_MS is a busy client
+        between two requests, not an idle one: then nothing is evicted and
+        new clients wait in the listen backlog for a free slot."""
         cdef Connection c, oldest = None
         for obj in self.conns:
             if obj is None:
                 continue
             c = <Connection>obj
-            if c.is_idle() and (oldest is None or c.last_active < oldest.last_active):
+            if (c.is_idle() and self.now_ms - c.last_active >= EVICT_IDLE_MS
+                    and (oldest is None or c.last_active < oldest.last_active)):
                 oldest = c
         if oldest is None:
             return False
@@ -338,6 +343,11 @@ cdef class Server:
                     c.close_idle()
                 else:
                     c.check_timeout(self.now_ms)
+        if not self.accepting and not self.stopping and (
+                self.nconns < self.max_conns or self._evict_idle()):
+            # Accepting was paused at worker_connections with no idle
+            # connection to spare; one may have become idle since.
+            self._listen(True)
         if self.tick is not None:
             self.tick()
         return 0

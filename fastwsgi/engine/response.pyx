@@ -1,85 +1,240 @@
-# Response heads and the bodies of error responses.
+# Producing a response: the app's iterable, its framing, sendfile, close().
 #
 # Framing (RFC 9112 §6): a body's end is marked by Content-Length when it is
 # known, by chunked coding for HTTP/1.1 when it is not, and by closing the
 # connection for HTTP/1.0.  HEAD, 1xx, 204 and 304 responses carry no body.
-
-cdef enum Framing:
-    FR_NONE = 0
-    FR_LENGTH = 1
-    FR_CHUNKED = 2
-    FR_CLOSE = 3
-
-cdef enum ConnHeader:
-    CH_NONE = 0
-    CH_CLOSE = 1
-    CH_KEEP_ALIVE = 2
-
-cdef char *_SERVER_LINE = b"Server: fastwsgi\r\n"
-cdef time_t _now_wall = 0
+# A streaming iterable is advanced only while less than HIGH_WATER bytes wait
+# for the socket.
 
 
-cdef inline int _append(fw_buf_t *out, const void *p, size_t n) except -1:
-    if fw_buf_append(out, p, n) < 0:
-        raise MemoryError()
-    return 0
+cdef int start_body(Connection c) except -1:
+    result = c.result
+    if type(result) is list and len(<list>result) == 1 and type((<list>result)[0]) is bytes:
+        # The common case: one bytestring.  Its length is the
+        # Content-Length and it goes out with the head in one send.
+        if not c.sr.called:
+            return app_failed(c, RuntimeError("the app returned without calling start_response"))
+        body = (<list>result)[0]
+        write_response_head(c, PyBytes_GET_SIZE(body), True)
+        write_body(c, body)
+        return end_response(c, True)
+    if type(result) is FileWrapper and c.fd >= 0 and try_sendfile(c, result):
+        return 0
+    try:
+        c.resp_iter = iter(result)
+    except Exception as exc:
+        return app_failed(c, exc)
+    return pump(c)
 
 
-cdef int write_head(fw_buf_t *out, StartResponse sr, int framing, int64_t length,
-                    int conn_header) except -1:
-    """Status line, Server, Date, the app's headers, framing, blank line."""
-    cdef size_t n
-    cdef const char *date
-    cdef char numbuf[32]
-    cdef const char *status = <const char *>PyUnicode_DATA(sr.status)
-    cdef Py_ssize_t slen = PyUnicode_GET_LENGTH(sr.status)
-    if fw_buf_reserve(out, <size_t>slen + sr.hbuf.len + 160) < 0:
-        raise MemoryError()
-    _append(out, b"HTTP/1.1 ", 9)
-    _append(out, status, <size_t>slen)
-    if slen == 3:
-        _append(out, b" ", 1)
-    _append(out, b"\r\n", 2)
-    if not (sr.app_flags & AH_SERVER):
-        _append(out, _SERVER_LINE, 18)
-    if not (sr.app_flags & AH_DATE):
-        date = fw_date_line(_now_wall, &n)
-        _append(out, date, n)
-    _append(out, sr.hbuf.data, sr.hbuf.len)
-    if framing == FR_LENGTH and sr.content_length < 0:
-        n = <size_t>snprintf(numbuf, sizeof(numbuf), "Content-Length: %lld\r\n", <long long>length)
-        _append(out, numbuf, n)
-    elif framing == FR_CHUNKED:
-        _append(out, b"Transfer-Encoding: chunked\r\n", 28)
-    if conn_header == CH_CLOSE:
-        _append(out, b"Connection: close\r\n\r\n", 21)
-    elif conn_header == CH_KEEP_ALIVE:
-        _append(out, b"Connection: keep-alive\r\n\r\n", 26)
+cdef int pump(Connection c) except -1:
+    """Advance the app's iterable until HIGH_WATER bytes wait or it ends."""
+    cdef Py_ssize_t pending
+    while True:
+        if c.fd >= 0 and c.wbuf.len - c.wsent >= HIGH_WATER:
+            return 0
+        try:
+            chunk = next(c.resp_iter)
+        except StopIteration:
+            break
+        except Exception as exc:
+            return app_failed(c, exc)
+        if type(chunk) is not bytes:
+            if isinstance(chunk, (bytearray, memoryview)):
+                chunk = bytes(chunk)
+            else:
+                return app_failed(c, TypeError(
+                    f"the app yielded {type(chunk).__name__}, not bytes (PEP 3333)"))
+        if PyBytes_GET_SIZE(chunk) == 0:
+            continue
+        if not c.sr.headers_sent:
+            if not c.sr.called:
+                return app_failed(c, RuntimeError("the app yielded data before calling start_response"))
+            write_response_head(c, 0, False)
+        write_body(c, chunk)
+    if not c.sr.headers_sent:
+        if not c.sr.called:
+            return app_failed(c, RuntimeError("the app returned without calling start_response"))
+        write_response_head(c, 0, True)
+    return end_response(c, True)
+
+
+cdef int write_response_head(Connection c, int64_t length, bint known) except -1:
+    cdef StartResponse sr = c.sr
+    cdef int code = sr.status_code
+    cdef int conn_header
+    c.bodyless = c.is_head or code == 204 or code == 304 or code < 200
+    if c.bodyless:
+        c.framing = FR_NONE
+        if known and sr.content_length < 0 and not c.is_head:
+            length = 0
+    elif sr.content_length >= 0:
+        c.framing = FR_LENGTH
+        c.resp_remaining = sr.content_length
+    elif known:
+        c.framing = FR_LENGTH
+        c.resp_remaining = length
+    elif not c.http10:
+        c.framing = FR_CHUNKED
     else:
-        _append(out, b"\r\n", 2)
+        c.framing = FR_CLOSE
+        c.keep_alive = False
+    if sr.app_close or c.server.stopping:
+        # A graceful stop that began while the app ran: say so in this
+        # response, so the client sends nothing more on the connection.
+        c.keep_alive = False
+    if not c.keep_alive:
+        conn_header = CH_CLOSE
+    elif c.http10:
+        conn_header = CH_KEEP_ALIVE
+    else:
+        conn_header = CH_NONE
+    # HEAD: the Content-Length a GET would get, when it is known.
+    write_head(&c.wbuf, sr, FR_LENGTH if (c.is_head and known and code >= 200) else c.framing,
+               length, conn_header)
+    sr.headers_sent = True
     return 0
 
 
-cdef dict _REASONS = {
-    400: "Bad Request",
-    408: "Request Timeout",
-    413: "Content Too Large",
-    414: "URI Too Long",
-    417: "Expectation Failed",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    501: "Not Implemented",
-    505: "HTTP Version Not Supported",
-}
+cdef int write_body(Connection c, bytes chunk) except -1:
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(chunk)
+    cdef char hdr[24]
+    cdef size_t hn
+    if c.bodyless:
+        return 0
+    if c.framing == FR_LENGTH:
+        if n > c.resp_remaining:
+            n = <Py_ssize_t>c.resp_remaining
+        c.resp_remaining -= n
+    elif c.framing == FR_CHUNKED:
+        hn = fw_chunk_header(<size_t>n, hdr)
+        _append(&c.wbuf, hdr, hn)
+    _append(&c.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
+    if c.framing == FR_CHUNKED:
+        _append(&c.wbuf, b"\r\n", 2)
+    c.resp_bytes += <uint64_t>n
+    return 0
 
 
-cdef bytes error_response(int code, str detail):
-    """A complete response the server itself sends; always closes."""
-    reason = _REASONS.get(code, "Error")
-    body = f"{code} {reason}\n{detail}\n" if detail else f"{code} {reason}\n"
-    cdef size_t n
-    date = fw_date_line(_now_wall, &n)
-    return (f"HTTP/1.1 {code} {reason}\r\nServer: fastwsgi\r\n".encode("latin-1")
-            + date[:n]
-            + (f"Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n"
-               f"Content-Length: {len(body.encode())}\r\n\r\n{body}").encode())
+cdef bint try_sendfile(Connection c, FileWrapper wrapper) except -1:
+    """wsgi.file_wrapper over a regular file: the body goes by sendfile(2)."""
+    import stat
+    f = wrapper.filelike
+    try:
+        fileno = f.fileno()
+        st = os.fstat(fileno)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+    if not stat.S_ISREG(st.st_mode) or not c.sr.called:
+        return False
+    try:
+        offset = f.tell()
+    except (AttributeError, OSError):
+        offset = 0
+    size = max(st.st_size - offset, 0)
+    if c.sr.content_length >= 0:
+        size = min(size, c.sr.content_length)
+    write_response_head(c, size, True)
+    if c.bodyless:
+        end_response(c, True)
+        return True
+    c.sf_fd = fileno
+    c.sf_off = offset
+    c.sf_left = size
+    if c.framing == FR_LENGTH:
+        c.resp_remaining = 0
+    return True
+
+
+cdef int sendfile_step(Connection c) except -2:
+    """0: file sent; 1: the socket is full; -1: the connection is gone."""
+    cdef ssize_t n
+    while c.sf_left > 0:
+        n = sendfile(c.fd, c.sf_fd, &c.sf_off, min(c.sf_left, <size_t>0x40000000))
+        if n < 0:
+            if errno == EINTR:
+                continue
+            if errno == EAGAIN:
+                return 1
+            c.close()
+            return -1
+        if n == 0:
+            # The file shrank under us: the promised length cannot be met.
+            c.keep_alive = False
+            break
+        c.sf_left -= <size_t>n
+        c.resp_bytes += <uint64_t>n
+    c.sf_fd = -1
+    end_response(c, True)
+    return 0
+
+
+cdef int end_response(Connection c, bint complete) except -1:
+    cdef Server server = c.server
+    if complete and c.sr.headers_sent:
+        if c.framing == FR_CHUNKED:
+            _append(&c.wbuf, b"0\r\n\r\n", 5)
+        elif c.framing == FR_LENGTH and c.resp_remaining > 0:
+            # The app sent less than its Content-Length: the client would
+            # wait for the rest, so the connection must end.
+            c.keep_alive = False
+    if not complete:
+        c.keep_alive = False
+    c.resp_iter = None
+    c.sf_fd = -1
+    close_result(c)
+    if c.body_file is not None:
+        c.body_file.close()
+        c.body_file = None
+    environ = c.cur_environ
+    c.cur_environ = None
+    server.current = None
+    server.current_since = 0.0
+    if environ is not None and server.on_response is not None:
+        try:
+            server.on_response(environ, c.sr.status, c.sr.headers, c.resp_bytes,
+                               _monotonic() - c.started if server.timing else 0.0)
+        except Exception as exc:
+            server.log_error("Exception in the access log or post_request hook", exc)
+    if not c.keep_alive:
+        c.close_after = True
+    return 0
+
+
+cdef int close_result(Connection c) except -1:
+    """PEP 3333: close() is called on the iterable, whatever happened."""
+    result = c.result
+    c.result = None
+    if result is None or type(result) is list:
+        return 0
+    close = getattr(result, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception as exc:
+            c.server.log_error("Exception in the response iterable's close()", exc)
+    return 0
+
+
+cdef int app_failed(Connection c, object exc) except -1:
+    environ = c.cur_environ
+    path = environ.get("RAW_URI", "") if environ is not None else ""
+    c.server.log_error(f"Error handling request {path}", exc)
+    if c.sr.headers_sent:
+        # Too late for a 500: end the connection so that the client sees
+        # an incomplete response rather than a wrong one.
+        end_response(c, False)
+        return 0
+    c.sr.status = "500 Internal Server Error"
+    c.sr.headers = []
+    c.sr.status_code = 500
+    end_response(c, False)
+    _append(&c.wbuf, PyBytes_AS_STRING(error_response(500, "")),
+            <size_t>PyBytes_GET_SIZE(error_response(500, "")))
+    return 0
+
+
+cdef int abort_response(Connection c) except -1:
+    if c.resp_iter is not None or c.result is not None or c.sf_fd >= 0:
+        end_response(c, False)
+    return 0

@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
 from fastwsgi.heartbeat import (
@@ -30,6 +30,9 @@ from fastwsgi.heartbeat import (
     REASON_RELOAD,
 )
 from fastwsgi.workers.hookobjects import HookRequest, HookResponse
+
+if TYPE_CHECKING:
+    from fastwsgi.workers.native import EngineSettings
 
 MASTER_SIGNALS = (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM,
                   signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR1, signal.SIGUSR2,
@@ -100,9 +103,8 @@ def _flush_logs() -> None:
 
 
 def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> int:
+    from fastwsgi.proctitle import set_title
     from fastwsgi.workers.native import make_server
-
-    from fastwsgi.master import set_title
 
     cfg = worker.cfg
     worker.pid = os.getpid()
@@ -330,4 +332,29 @@ def max_requests_for(cfg: Any) -> int:
     return int(cfg.max_requests) + random.randint(0, max(int(cfg.max_requests_jitter), 0))
 
 
-__all__ = ["BOOTING", "Worker", "max_requests_for", "run"]
+def engine_settings(cfg: Any, num_workers: int) -> EngineSettings:
+    """What the engine needs from the configuration, for one worker (its
+    own max_requests jitter; multiprocess when the master runs several)."""
+    from fastwsgi.workers.native import EngineSettings
+    mode, threads, _ = cfg.worker_mode
+    return EngineSettings(
+        keepalive=float(cfg.keepalive), header_timeout=float(cfg.header_timeout),
+        limit_request_line=int(cfg.limit_request_line),
+        limit_request_fields=int(cfg.limit_request_fields),
+        limit_request_field_size=int(cfg.limit_request_field_size),
+        limit_request_body=int(cfg.limit_request_body),
+        spool_threshold=int(cfg.spool_threshold),
+        max_requests=max_requests_for(cfg),
+        worker_connections=int(cfg.worker_connections),
+        graceful_timeout=float(cfg.graceful_timeout),
+        script_name=cfg.env.get("SCRIPT_NAME", os.environ.get("SCRIPT_NAME", "")),
+        multiprocess=num_workers > 1,
+        threads=threads if mode == "threaded" else 1,
+        secure_scheme_headers=dict(cfg.secure_scheme_headers),
+        forwarded_allow_ips=list(cfg.forwarded_allow_ips),
+        forwarder_headers=list(cfg.forwarder_headers),
+        proxy_protocol=str(cfg.proxy_protocol),
+        proxy_allow_ips=list(cfg.proxy_allow_ips))
+
+
+__all__ = ["BOOTING", "Worker", "engine_settings", "max_requests_for", "run"]

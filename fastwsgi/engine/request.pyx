@@ -1,0 +1,159 @@
+# From a parsed request head to the environ, and the request body's home.
+#
+# Module-level functions over a Connection (engine/connection.pyx holds the
+# state machine and the I/O; this file what a request head means).
+
+
+cdef int start_request(Connection c) except -2:
+    """Validate the head and build the environ: 0, or -1 (after _fail)
+    when the request is refused."""
+    cdef Server server = c.server
+    cdef fw_llhttp_t *p = &c.parser
+    cdef const char *head = c.inbuf + c.head_start
+    cdef HeaderSpan *h
+    cdef int i, idx, nhost = 0, nte = 0
+    cdef dict forwarded = None
+    cdef bint te_chunked = False, expect_continue = False, maybe_scheme = False
+    cdef fw_target_t target
+
+    if p.http_major != 1:
+        return c._fail(505, "only HTTP/1.x is served")
+    # RFC 9110 §2.5: a higher minor version is answered as HTTP/1.1.
+    c.http10 = p.http_minor == 0
+    environ = <dict>PyDict_Copy(c.base_environ)
+    method = _method_name(p.method, head + c.method_off, c.method_len)
+    c.is_head = method == "HEAD"
+    environ["REQUEST_METHOD"] = method
+    environ["SERVER_PROTOCOL"] = _HTTP10 if c.http10 else _HTTP11
+    raw = _latin1(head + c.url_off, c.url_len)
+    environ["RAW_URI"] = raw
+    environ["REQUEST_URI"] = raw
+    fw_split_target(head + c.url_off, c.url_len, &target)
+    path = _decode_path(head + c.url_off + target.path_off, target.path_len)
+    environ["QUERY_STRING"] = _latin1(head + c.url_off + target.query_off, target.query_len)
+
+    for i in range(c.nheaders):
+        h = &c.headers[i]
+        idx = fw_header_index(head + h.name_off, h.name_len)
+        if idx == FW_H_HOST:
+            nhost += 1
+            if not fw_valid_host(head + h.value_off, h.value_len):
+                return c._fail(400, "invalid Host header")
+        elif idx == FW_H_TRANSFER_ENCODING:
+            nte += 1
+            te_chunked = fw_lower_eq(head + h.value_off, h.value_len, "chunked")
+        elif idx == FW_H_EXPECT:
+            expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
+        if h.name_len and server.scheme_initials[<unsigned char>(head[h.name_off] | 0x20)]:
+            maybe_scheme = True
+        if _add_header(environ, head, h, idx) and c.trusted and server.forwarders:
+            name = _latin1(head + h.name_off, h.name_len).upper()
+            if name in server.forwarders:
+                if forwarded is None:
+                    forwarded = {}
+                forwarded[name] = _latin1(head + h.value_off, h.value_len)
+
+    # RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
+    if nhost > 1 or (nhost == 0 and not c.http10):
+        return c._fail(400, "missing or repeated Host header")
+    if p.flags & FW_F_TRANSFER_ENCODING:
+        # §6.1: Transfer-Encoding in 1.0 means faulty framing; the only
+        # coding a server must know is chunked, and it must come last.
+        if c.http10 or p.flags & FW_F_CONTENT_LENGTH:
+            return c._fail(400, "ambiguous message framing")
+        if not p.flags & FW_F_CHUNKED:
+            # §6.3: a request whose final coding is not chunked cannot
+            # be delimited.
+            return c._fail(400, "chunked must be the final transfer coding")
+        if nte != 1 or not te_chunked:
+            return c._fail(501, "unsupported transfer coding")
+    if (p.flags & FW_F_CONTENT_LENGTH and server.limit_request_body
+            and p.content_length > server.limit_request_body):
+        return c._fail(413, "request body too large")
+
+    if c.trusted and maybe_scheme and forwarded_scheme(c, environ) < 0:
+        return -1
+    if c.is_unix:
+        _unix_server_name(environ)
+    script_name = server.script_name
+    if forwarded is not None:
+        # gunicorn's forwarder_headers: environ keys a trusted proxy sets.
+        path = forwarded.pop("PATH_INFO", path)
+        if "SCRIPT_NAME" in forwarded:
+            script_name = forwarded["SCRIPT_NAME"].rstrip("/")
+        environ.update(forwarded)
+    if script_name:
+        if path.startswith(script_name) and (
+                len(path) == len(script_name) or path[len(script_name)] == "/"):
+            path = path[len(script_name):]
+    environ["PATH_INFO"] = path
+    c.environ = environ
+    c.body_len = 0
+    if expect_continue and not c.http10 and (
+            p.flags & FW_F_CHUNKED or p.content_length > 0):
+        _append(&c.wbuf, PyBytes_AS_STRING(_CONTINUE), 25)
+    return 0
+
+
+cdef int forwarded_scheme(Connection c, dict environ) except -2:
+    """wsgi.url_scheme from a trusted proxy's secure-scheme headers."""
+    scheme = None
+    for key, wanted in c.server.secure_headers:
+        value = environ.get(key)
+        if value is None:
+            continue
+        this = "https" if value == wanted else "http"
+        if scheme is not None and this != scheme:
+            return c._fail(400, "contradictory scheme headers")
+        scheme = this
+    if scheme is not None:
+        environ["wsgi.url_scheme"] = scheme
+    return 0
+
+
+cdef int read_proxy_header(Connection c) except -1:
+    """Take the PROXY header off the input: 1 done, 0 not yet (or refused)."""
+    cdef list out = []
+    cdef Py_ssize_t n
+    try:
+        n = parse_proxy_header(c.inbuf + c.parsed, c.inlen - c.parsed,
+                               c.server.proxy_mode, out)
+    except (ValueError, UnicodeDecodeError) as exc:
+        c.proxy_pending = False
+        c._fail(400, f"invalid PROXY protocol header: {exc}")
+        c._reject(0)
+        return 0
+    if n < 0:
+        return 0
+    c.parsed += <size_t>n
+    c.proxy_pending = False
+    if out[0]:
+        c.base_environ = <dict>PyDict_Copy(c.base_environ)
+        c.base_environ["REMOTE_ADDR"], c.base_environ["REMOTE_PORT"] = out
+    return 1
+
+
+cdef int start_spool(Connection c) except -1:
+    c.spool = tempfile.TemporaryFile(prefix="fastwsgi-body-")
+    c.spool_fd = c.spool.fileno()
+    _write_all(c.spool_fd, c.body.data, c.body.len)
+    c.body.len = 0
+    fw_buf_shrink(&c.body, 0)
+    return 0
+
+
+cdef object take_input(Connection c):
+    cdef object body
+    if c.spool_fd >= 0:
+        body = Input(file=c.spool)
+        c.spool.seek(0)
+        c.body_file = c.spool
+        c.spool = None
+        c.spool_fd = -1
+    elif c.body.len:
+        body = Input(PyBytes_FromStringAndSize(c.body.data, <Py_ssize_t>c.body.len))
+        c.body.len = 0
+        fw_buf_shrink(&c.body, BUF_KEEP)
+    else:
+        body = _EMPTY_INPUT
+    return body

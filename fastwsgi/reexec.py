@@ -1,0 +1,93 @@
+"""USR2: start a new master (a new binary, new code) beside this one, sharing
+its listeners, as gunicorn's re-exec.
+
+The old master forks; the child runs the pre_exec hook and execs
+``python -m fastwsgi`` with the same arguments, from the directory the
+command was started in, with the listeners' descriptors in FASTWSGI_FD and
+its parent's PID in FASTWSGI_MASTER_PID.  The old master renames its
+pidfile to ``<pidfile>.oldbin`` and the new one writes ``<pidfile>.2``.
+Both serve until the old one is stopped; the new master, its child, then
+notices that its parent is gone and is promoted: it takes the pidfile's
+name and tells systemd its PID.  If the new master exits instead, the old
+one puts its pidfile back under its name and carries on.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from fastwsgi import systemd
+from fastwsgi.exits import describe_code
+from fastwsgi.proctitle import set_title
+
+if TYPE_CHECKING:
+    from fastwsgi.master import Master
+
+FD_ENV = "FASTWSGI_FD"
+GUNICORN_FD_ENV = "GUNICORN_FD"
+MASTER_PID_ENV = "FASTWSGI_MASTER_PID"
+
+
+def inherited_fds() -> str | None:
+    """The listeners' descriptors a USR2 parent (or gunicorn) handed down,
+    taken out of the environment so that our own children don't see them."""
+    return os.environ.pop(FD_ENV, None) or os.environ.pop(GUNICORN_FD_ENV, None)
+
+
+def parent_master_pid() -> int:
+    """The old master's PID when this one was started by its USR2, else 0."""
+    return int(os.environ.pop(MASTER_PID_ENV, "0") or 0)
+
+
+def reexec(master: Master) -> None:
+    """Fork and exec a new master sharing our listeners (once at a time)."""
+    if master.reexec_pid:
+        master.log.warning("USR2 signal ignored. Child exists.")
+        return
+    if master.master_pid:
+        master.log.warning("USR2 signal ignored. Parent exists.")
+        return
+    if master.pidfile is not None:
+        master.pidfile.rename(master.pidfile.path + ".oldbin")
+    pid = os.fork()
+    if pid:
+        master.reexec_pid = pid
+        master.log.info("Started a new master (pid:%d) for USR2", pid)
+        return
+    try:
+        master.cfg.pre_exec(master)
+        env = dict(os.environ)
+        env[FD_ENV] = ",".join(str(s.fileno()) for s in master.listeners)
+        env[MASTER_PID_ENV] = str(master.pid)
+        for sock in master.listeners:
+            os.set_inheritable(sock.fileno(), True)
+        os.chdir(master.start_cwd)
+        os.execve(sys.executable, [sys.executable, "-m", "fastwsgi", *master.argv], env)
+    except BaseException as exc:  # noqa: BLE001 - never return into the old master's loop
+        try:
+            master.log.error("USR2: cannot start the new master: %s", exc)
+        finally:
+            os._exit(1)
+
+
+def new_master_exited(master: Master, pid: int, status: int) -> None:
+    """The new master we started exited: this one carries on as the master."""
+    master.reexec_pid = 0
+    code = os.waitstatus_to_exitcode(status)
+    master.log.error("New master (pid:%d) exited (%s); this master carries on",
+                     pid, describe_code(code))
+    if master.pidfile is not None and master.cfg.pidfile:
+        master.pidfile.rename(master.cfg.pidfile)  # .oldbin back to the name
+
+
+def maybe_promote(master: Master) -> None:
+    """After USR2: when the old master is gone, take over its pidfile."""
+    if master.master_pid and os.getppid() != master.master_pid:
+        master.log.info("Master has been promoted.")
+        master.master_pid = 0
+        set_title(f"master [{master.cfg.proc_name}]")
+        if master.pidfile is not None and master.cfg.pidfile:
+            master.pidfile.rename(master.cfg.pidfile)
+        systemd.sd_notify(f"MAINPID={master.pid}")

@@ -1,0 +1,51 @@
+"""--threads N: the app runs on a pool while the loop keeps serving."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+
+from tests.support import ServerProcess, dechunk, read_response, read_until_closed
+
+APP = "tests.apps.threaded:validated_app"
+
+
+def get(sock: socket.socket, path: str) -> bytes:
+    sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+    return read_response(sock)
+
+
+def test_a_blocked_app_thread_does_not_stop_other_requests(
+        serve: Callable[..., ServerProcess]) -> None:
+    srv = serve(APP, "--threads", "4", "--worker-class", "gthread")
+    with srv.connect() as blocked, srv.connect() as other:
+        blocked.sendall(b"GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+        # /release is served by another pool thread while /block waits; with
+        # the app on the loop thread this would deadlock until /block's 10 s.
+        assert get(other, "/release").endswith(b"ok")
+        assert read_response(blocked).endswith(b"released")
+
+
+def test_environ_says_multithread_and_a_pool_thread_runs_the_app(
+        serve: Callable[..., ServerProcess]) -> None:
+    srv = serve(APP, "--threads", "2", "--worker-class", "gthread")
+    with srv.connect() as s:
+        body = get(s, "/who").partition(b"\r\n\r\n")[2]
+    assert body.startswith(b"fastwsgi-app-") and body.endswith(b"True")
+
+
+def test_streaming_and_pipelining_through_the_pool(
+        serve: Callable[..., ServerProcess]) -> None:
+    srv = serve(APP, "--threads", "3", "--worker-class", "gthread")
+    request = b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
+    with srv.connect() as s:
+        s.sendall(request * 2 + request.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        raw = read_until_closed(s)
+    expected = b"".join(b"%d\n" % i for i in range(1000))
+    for _ in range(3):
+        head, _, raw = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and b"Transfer-Encoding: chunked" in head
+        end = raw.index(b"\r\n0\r\n\r\n") + 7
+        assert dechunk(raw[:end]) == expected
+        raw = raw[end:]
+    assert raw == b""

@@ -1,0 +1,3 @@
+# an invalid Host value: a '/' (RFC 9112 3.2: MUST 400)
+
+expect = {'status': 400}

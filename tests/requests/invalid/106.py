@@ -1,0 +1,8 @@
+# PROXY UNKNOWN (v1) while the PROXY protocol is off
+
+expect = {
+    'status': [
+        501,
+        400,
+    ],
+}

@@ -1,0 +1,12 @@
+# HTTP/1.0 with Connection: keep-alive, close: close wins (RFC 9112 9.6)
+
+request = {
+    'method': 'GET',
+    'path': '/old',
+    'query': '',
+    'raw_uri': '/old',
+    'protocol': 'HTTP/1.0',
+    'headers': {'HTTP_CONNECTION': 'keep-alive, close'},
+    'body': b'',
+}
+close = True
