@@ -302,8 +302,32 @@ static const unsigned char host_chars[256] = {
 
 int fw_valid_host(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (!host_chars[(unsigned char)s[i]])
+    size_t i = 0;
+    if (len && s[0] == '[') {
+        /* IP-literal: "[" IPv6address / IPvFuture "]" */
+        for (i = 1; i < len && s[i] != ']'; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (!(host_chars[c] && c != '[' && c != '%'))
+                return 0;
+        }
+        if (i == len)
+            return 0;
+        i++;
+    } else {
+        /* reg-name / IPv4address: no ":" "[" "]" inside */
+        for (; i < len && s[i] != ':'; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (!host_chars[c] || c == '[' || c == ']')
+                return 0;
+        }
+    }
+    if (i == len)
+        return 1;
+    if (s[i] != ':')
+        return 0;
+    /* port = *DIGIT */
+    for (i++; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
             return 0;
     }
     return 1;
