@@ -48,3 +48,29 @@ include "engine/request.pyx"
 include "engine/response.pyx"
 include "engine/threads.pyx"
 include "engine/loop.pyx"
+
+
+def _self_test():
+    """Parse a known request through llhttp at import: if the ABI declared in
+    csrc/fw_llhttp.h does not match the httptools build, this fails here with
+    one line, instead of misparsing requests later."""
+    import httptools
+    seen = []
+
+    def app(environ, start_response):
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"],
+                     environ.get("HTTP_X_CHECK"), environ["wsgi.input"].read()))
+        start_response("200 OK", [])
+        return [b""]
+
+    conn = Server(app).connection()
+    conn.feed(b"POST /a%20b?c=d HTTP/1.1\r\nHost: h\r\nX-Check: 1\r\n"
+              b"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+    if seen != [("POST", "/a b", "c=d", "1", b"ok")] or not conn.take_output().startswith(
+            b"HTTP/1.1 200 OK\r\n"):
+        raise ImportError(
+            f"fastwsgi: httptools {httptools.__version__}'s llhttp does not parse as expected "
+            f"(got {seen!r}); install httptools>=0.7.1,<0.10")
+
+
+_self_test()

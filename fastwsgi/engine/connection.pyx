@@ -687,15 +687,3 @@ cdef class Connection:
     def closing(self) -> bool:
         return self.close_after or self.state in (CS_LINGER, CS_CLOSED)
 
-
-cdef int _write_all(int fd, const char *p, size_t n) except -1:
-    cdef ssize_t w
-    while n:
-        w = write(fd, p, n)
-        if w < 0:
-            if errno == EINTR:
-                continue
-            raise OSError(errno, os.strerror(errno))
-        p += w
-        n -= <size_t>w
-    return 0

@@ -157,3 +157,16 @@ cdef object take_input(Connection c):
     else:
         body = _EMPTY_INPUT
     return body
+
+
+cdef int _write_all(int fd, const char *p, size_t n) except -1:
+    cdef ssize_t w
+    while n:
+        w = write(fd, p, n)
+        if w < 0:
+            if errno == EINTR:
+                continue
+            raise OSError(errno, os.strerror(errno))
+        p += w
+        n -= <size_t>w
+    return 0

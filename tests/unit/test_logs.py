@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from fastwsgi import logs
-from fastwsgi.config import Config
 from fastwsgi.errors import ConfigError
 from fastwsgi.logs import (
     ATOMS,
@@ -26,137 +21,22 @@ from fastwsgi.logs import (
     clf_date,
     escape,
     format_keys,
-    parse_syslog_address,
     setup_logging,
 )
-
-REPO = Path(__file__).resolve().parents[2]
-# 2024-03-06 13:05:09.25 UTC; 14:05:09 in the TZ fixture's zone (UTC+1).
-FIXED_TIME = 1709730309.25
-FIXED_DATE = "[06/Mar/2024:14:05:09 +0100]"
-DEFAULT_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
-ERROR_LINE = re.compile(
-    r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[(\d+)\] \[([A-Z]+)\] (.*)$"
+from tests.unit.logs_helpers import (
+    DEFAULT_FORMAT,
+    ERROR_LINE,
+    FIXED_DATE,
+    FIXED_TIME,
+    REPO,
+    RESPONSE_HEADERS,
+    Recorder,
+    access_line,
+    basic,
+    error_lines,
+    make_cfg,
+    make_environ,
 )
-LOGGER_NAMES = ("", "fastwsgi.error", "fastwsgi.access", "gunicorn.error", "gunicorn.access")
-
-
-def basic(credentials: str) -> str:
-    return "Basic " + base64.b64encode(credentials.encode()).decode()
-
-
-def make_environ(**extra: Any) -> dict[str, Any]:
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": "/path/a%20b?x=1&y=2",
-        "PATH_INFO": "/path/a b",
-        "QUERY_STRING": "x=1&y=2",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "10.0.0.7",
-        "HTTP_REFERER": "http://example.com/",
-        "HTTP_USER_AGENT": "curl/8.5.0",
-        "HTTP_X_FORWARDED_FOR": "203.0.113.9",
-        "HTTP_AUTHORIZATION": basic("alice:secret"),
-        "CONTENT_TYPE": "text/plain",
-        "wsgi.url_scheme": "http",
-    }
-    environ.update(extra)
-    return environ
-
-
-RESPONSE_HEADERS = [
-    ("Content-Type", "text/html"), ("Content-Length", "1234"),
-    ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
-]
-
-
-def make_cfg(**settings: Any) -> Config:
-    cfg = Config({})
-    for name, value in settings.items():
-        cfg.set(name, value)
-    return cfg
-
-
-@pytest.fixture
-def tz(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
-    """Sets a POSIX TZ (no tzdata needed); UTC+1 unless told otherwise."""
-    def set_tz(name: str) -> None:
-        monkeypatch.setenv("TZ", name)
-        time.tzset()
-
-    set_tz("CET-1")
-    yield set_tz
-    monkeypatch.undo()
-    time.tzset()
-
-
-@pytest.fixture
-def new_logger(tz: Callable[[str], None]) -> Iterator[Callable[..., Logger]]:
-    """``new_logger(errorlog=..., ...)``: a Logger over fresh settings, clock fixed.
-
-    Afterwards every logger it touched is put back as it was and every handler
-    added meanwhile (ours or a logging config's) is closed.
-    """
-    saved = {}
-    for name in LOGGER_NAMES:
-        log = logging.getLogger(name)
-        saved[name] = (list(log.handlers), log.level, log.propagate, log.disabled)
-    made: list[Logger] = []
-
-    def make(clock: Callable[[], float] = lambda: FIXED_TIME, **settings: Any) -> Logger:
-        logger = Logger(make_cfg(**settings), clock=clock)
-        made.append(logger)
-        return logger
-
-    yield make
-    for logger in made:
-        logger.close()
-    for name, (handlers, level, propagate, disabled) in saved.items():
-        log = logging.getLogger(name)
-        for handler in log.handlers:
-            if handler not in handlers:
-                handler.close()
-        log.handlers[:] = handlers
-        log.setLevel(level)
-        log.propagate, log.disabled = propagate, disabled
-        if hasattr(log, "_fastwsgi"):
-            delattr(log, "_fastwsgi")
-
-
-class Recorder(logging.Handler):
-    def __init__(self, records: list[logging.LogRecord]) -> None:
-        super().__init__()
-        self.records = records
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-def error_lines(path: Path) -> list[tuple[str, str]]:
-    """(level, message) of each line, checking the line format on the way."""
-    result = []
-    for line in path.read_text().splitlines():
-        match = ERROR_LINE.match(line)
-        assert match, f"not an error-log line: {line!r}"
-        assert int(match.group(1)) == os.getpid()
-        result.append((match.group(2), match.group(3)))
-    return result
-
-
-def access_line(new_logger: Callable[..., Logger], tmp_path: Path, fmt: str = DEFAULT_FORMAT,
-                environ: dict[str, Any] | None = None, status: str = "200 OK",
-                headers: list[tuple[str, str]] | None = None, length: int | None = 1234,
-                request_time: float = 0.25) -> str:
-    path = tmp_path / "access.log"
-    logger = new_logger(accesslog=str(path), access_log_format=fmt,
-                        errorlog=str(tmp_path / "error.log"))
-    assert logger.access_enabled
-    logger.access(make_environ() if environ is None else environ, status,
-                  RESPONSE_HEADERS if headers is None else headers, length, request_time)
-    lines = path.read_text().splitlines()
-    assert len(lines) == 1
-    return lines[0]
-
 
 # -- the error log -----------------------------------------------------------------
 
@@ -359,113 +239,6 @@ def test_logconfig_dict_naming_gunicorn_error(new_logger: Callable[..., Logger],
     assert (tmp_path / "error.log").read_text() == ""
 
 
-# -- logging configs --------------------------------------------------------------------
-
-
-def test_logconfig_dict_applied(new_logger: Callable[..., Logger], tmp_path: Path) -> None:
-    path = tmp_path / "custom.log"
-    config = {
-        "formatters": {"plain": {"format": "%(levelname)s|%(name)s|%(message)s"}},
-        "handlers": {"file": {"class": "logging.FileHandler", "filename": str(path),
-                              "formatter": "plain"}},
-        "loggers": {
-            "fastwsgi.error": {"level": "DEBUG", "handlers": ["file"], "propagate": False},
-            "fastwsgi.access": {"level": "INFO", "handlers": ["file"], "propagate": False},
-        },
-    }
-    logger = new_logger(logconfig_dict=config, access_log_format="%(m)s %(U)s %(s)s")
-    assert logger.access_enabled  # gunicorn: a logging config turns the access log on
-    logger.debug("debug line")
-    logger.access(make_environ(), "201 Created", [], 0, 0.0)
-    assert path.read_text() == (
-        "DEBUG|fastwsgi.error|debug line\nINFO|fastwsgi.access|GET /path/a b 201\n"
-    )
-
-
-def test_logconfig_dict_defaults(new_logger: Callable[..., Logger],
-                                 capsys: pytest.CaptureFixture[str]) -> None:
-    # Only a formatter given: gunicorn's default handlers (errors to stderr,
-    # access lines to stdout) use it; no line is written twice.
-    config = {"formatters": {"generic": {"format": "G %(levelname)s %(message)s"}}}
-    logger = new_logger(logconfig_dict=config, loglevel="debug", access_log_format="%(s)s")
-    logger.debug("dbg")
-    logger.access(make_environ(), "200 OK", [], 0, 0.0)
-    out, err = capsys.readouterr()
-    assert err == "G DEBUG dbg\n"
-    assert out == "G INFO 200\n"
-
-
-def test_logconfig_dict_that_silences_access(new_logger: Callable[..., Logger]) -> None:
-    config = {"loggers": {"fastwsgi.access": {"level": "WARNING", "propagate": False}}}
-    assert not new_logger(logconfig_dict=config).access_enabled
-
-
-def test_invalid_logconfig_dict(new_logger: Callable[..., Logger]) -> None:
-    config = {"handlers": {"bad": {"class": "no.such.Handler"}}}
-    with pytest.raises(ConfigError, match="invalid logconfig_dict"):
-        new_logger(logconfig_dict=config)
-
-
-def test_logconfig_json(new_logger: Callable[..., Logger], tmp_path: Path) -> None:
-    path = tmp_path / "json.log"
-    config = {
-        "version": 1,
-        "formatters": {"plain": {"format": "%(levelname)s %(message)s"}},
-        "handlers": {"file": {"class": "logging.FileHandler", "filename": str(path),
-                              "formatter": "plain"}},
-        "loggers": {"fastwsgi.error": {"level": "INFO", "handlers": ["file"]}},
-    }
-    (tmp_path / "log.json").write_text(json.dumps(config))
-    new_logger(logconfig_json=str(tmp_path / "log.json")).info("from json")
-    assert path.read_text() == "INFO from json\n"
-
-
-def test_logconfig_json_unreadable(new_logger: Callable[..., Logger], tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="logconfig_json"):
-        new_logger(logconfig_json=str(tmp_path / "missing.json"))
-    (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(ConfigError, match="logconfig_json"):
-        new_logger(logconfig_json=str(tmp_path / "bad.json"))
-
-
-def test_logconfig_file(new_logger: Callable[..., Logger], tmp_path: Path) -> None:
-    (tmp_path / "logging.ini").write_text("""\
-[loggers]
-keys=root,error
-
-[handlers]
-keys=file
-
-[formatters]
-keys=plain
-
-[logger_root]
-level=WARNING
-handlers=
-
-[logger_error]
-level=DEBUG
-handlers=file
-propagate=0
-qualname=fastwsgi.error
-
-[handler_file]
-class=FileHandler
-args=('%(here)s/ini.log', 'a')
-formatter=plain
-
-[formatter_plain]
-format=%(levelname)s %(message)s
-""")
-    new_logger(logconfig=str(tmp_path / "logging.ini")).debug("from ini")
-    assert (tmp_path / "ini.log").read_text() == "DEBUG from ini\n"
-
-
-def test_logconfig_file_missing(new_logger: Callable[..., Logger], tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not found"):
-        new_logger(logconfig=str(tmp_path / "missing.ini"))
-
-
 # -- the access log ---------------------------------------------------------------------
 
 
@@ -655,72 +428,6 @@ def test_format_keys() -> None:
     assert format_keys(DEFAULT_FORMAT) == ["h", "l", "u", "t", "r", "s", "b", "f", "a"]
     assert format_keys("%(h)s %(h)s %%(x)s %({a-b}i)s %(T)d") == ["h", "{a-b}i", "T"]
     assert set(ATOMS) | {"t"} == set("hlutrmUqHsBbfaTMDLp")
-
-
-# -- syslog ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def syslog_server() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.settimeout(10)
-    yield sock
-    sock.close()
-
-
-def test_syslog_over_udp(new_logger: Callable[..., Logger], syslog_server: socket.socket,
-                         tmp_path: Path) -> None:
-    port = syslog_server.getsockname()[1]
-    logger = new_logger(syslog=True, syslog_addr=f"udp://127.0.0.1:{port}",
-                        syslog_prefix="myapp", syslog_facility="local0",
-                        errorlog=str(tmp_path / "error.log"), access_log_format="%(m)s %(s)s")
-    assert logger.access_enabled  # syslog takes the access lines too
-    logger.info("hello %s", "world")
-    assert syslog_server.recv(4096) == f"<134>fastwsgi.myapp.error: [{os.getpid()}] hello world\x00".encode()
-    logger.access(make_environ(), "200 OK", [], 5, 0.1)
-    assert syslog_server.recv(4096) == f"<134>fastwsgi.myapp.access: [{os.getpid()}] GET 200\x00".encode()
-    assert error_lines(tmp_path / "error.log") == [("INFO", "hello world")]
-
-
-def test_syslog_without_access_lines(new_logger: Callable[..., Logger],
-                                     syslog_server: socket.socket, tmp_path: Path) -> None:
-    port = syslog_server.getsockname()[1]
-    logger = new_logger(syslog=True, syslog_addr=f"udp://127.0.0.1:{port}",
-                        disable_redirect_access_to_syslog=True, proc_name="my:app",
-                        errorlog=str(tmp_path / "error.log"))
-    assert not logger.access_enabled
-    logger.access(make_environ(), "200 OK", [], 5, 0.1)  # would be the first datagram
-    logger.warning("marker")
-    assert syslog_server.recv(4096) == f"<12>fastwsgi.my.app.error: [{os.getpid()}] marker\x00".encode()
-
-
-def test_unknown_syslog_facility(new_logger: Callable[..., Logger]) -> None:
-    with pytest.raises(ConfigError, match="unknown syslog facility"):
-        new_logger(syslog=True, syslog_addr="udp://127.0.0.1:9", syslog_facility="nope")
-
-
-@pytest.mark.parametrize(("addr", "expected"), [
-    ("udp://localhost:514", (socket.SOCK_DGRAM, ("localhost", 514))),
-    ("udp://Example.COM", (socket.SOCK_DGRAM, ("example.com", 514))),
-    ("udp://", (socket.SOCK_DGRAM, ("localhost", 514))),
-    ("tcp://10.0.0.1:6514", (socket.SOCK_STREAM, ("10.0.0.1", 6514))),
-    ("tcp://[::1]:601", (socket.SOCK_STREAM, ("::1", 601))),
-    ("udp://[fe80::1]", (socket.SOCK_DGRAM, ("fe80::1", 514))),
-    ("unix:///dev/log", (None, "/dev/log")),
-    ("unix:///dev/log#dgram", (socket.SOCK_DGRAM, "/dev/log")),
-    ("unix:///var/run/syslog#stream", (socket.SOCK_STREAM, "/var/run/syslog")),
-])
-def test_parse_syslog_address(addr: str, expected: object) -> None:
-    assert parse_syslog_address(addr) == expected
-
-
-@pytest.mark.parametrize("addr", [
-    "localhost:514", "http://localhost", "udp://host:port", "unix:///dev/log#raw",
-])
-def test_parse_syslog_address_errors(addr: str) -> None:
-    with pytest.raises(ConfigError):
-        parse_syslog_address(addr)
 
 
 def test_setup_logging_entry_point(new_logger: Callable[..., Logger], tmp_path: Path) -> None:
