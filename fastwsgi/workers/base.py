@@ -8,6 +8,7 @@ the process ends with os._exit() and an exit code the master understands
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import random
@@ -135,6 +136,12 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     beats.beat(worker.slot, READY)
     worker.booted = True
     cfg.post_worker_init(worker)
+    # Everything loaded so far (the app, its framework, our own modules) lives
+    # as long as the worker: move it out of the collector's way, so that the
+    # full collections a framework's per-request garbage triggers do not
+    # rescan it, and so that its pages stay shared with the master.
+    gc.collect()
+    gc.freeze()
     server.serve()
     if server.requests >= settings.max_requests > 0:
         reason[0] = REASON_MAX_REQUESTS
