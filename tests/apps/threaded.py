@@ -25,8 +25,7 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
         start_response("200 OK", [("Content-Type", "text/plain")])
         return (b"%d\n" % i for i in range(1000))
     else:
-        body = ("%s %s" % (threading.current_thread().name,
-                           environ["wsgi.multithread"])).encode()
+        body = f"{threading.current_thread().name} {environ['wsgi.multithread']}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", str(len(body)))])
     return [body]
