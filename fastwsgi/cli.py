@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     try:
         app_uri = cfg.require_app()
-        cfg.worker_mode  # ASGI worker classes are refused here, with one line
+        _ = cfg.worker_mode  # ASGI worker classes are refused here, with one line
     except ConfigError as exc:
         held.print()
         _fail(str(exc), 1)

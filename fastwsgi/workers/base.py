@@ -8,6 +8,7 @@ the process ends with os._exit() and an exit code the master understands
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -74,7 +75,7 @@ def run(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> N
         code = _serve(master, worker, listeners, app)
     except SystemExit as exc:
         code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - the worker must exit with a code, always
         worker.log.error("Exception in worker process\n%s", traceback.format_exc())
         code = 1 if worker.booted else WORKER_BOOT_ERROR
         if not worker.booted:
@@ -95,10 +96,9 @@ def _leave_message(master: Any, worker: Worker, text: str) -> None:
 
 def _flush_logs() -> None:
     for handler in logging.getLogger().handlers + logging.getLogger("fastwsgi.error").handlers:
-        try:
+        # A handler whose stream is gone must not stop the others or the exit.
+        with contextlib.suppress(Exception):
             handler.flush()
-        except Exception:
-            pass
     sys.stdout.flush()
     sys.stderr.flush()
 
@@ -130,7 +130,12 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     reason = [REASON_NONE]
     watch = _Watchers(worker, reason, beats)
     hooks = _hooks(master, worker)
-    server = make_server(app, listeners, settings, tick=lambda: watch.tick(server), **hooks)
+    server: Any = None  # the tick needs the server it is handed to
+
+    def tick() -> None:
+        watch.tick(server)
+
+    server = make_server(app, listeners, settings, tick=tick, **hooks)
     worker.server = server
     _install_signals(master, worker, server)
     beats.beat(worker.slot, READY)

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 # request line of exactly 4094 bytes (limit_request_line)
 
 request = {

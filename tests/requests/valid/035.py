@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 # a header field of exactly 8190 bytes, name plus value (limit_request_field_size)
 
 request = {

@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 # a body with NUL, CR, LF and high bytes
 
 request = {

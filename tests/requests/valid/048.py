@@ -1,4 +1,3 @@
-# ruff: noqa: E501
 # DELETE with a chunked body and a Content-Type
 
 request = {

@@ -1,0 +1,94 @@
+"""Type stub of the compiled engine (fastwsgi/_core.pyx)."""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from socket import socket
+from typing import Any, TypeAlias
+
+WSGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Server:
+    requests: int
+    current: dict[str, Any] | None
+    current_since: float
+    stopping: bool
+    nconns: int
+    epfd: int
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        listeners: Sequence[socket] = (),
+        *,
+        keepalive: float = 75.0,
+        header_timeout: float = 30.0,
+        limit_request_line: int = 4094,
+        limit_request_fields: int = 100,
+        limit_request_field_size: int = 8190,
+        limit_request_body: int = 0,
+        spool_threshold: int = 1 << 20,
+        max_requests: int = 0,
+        worker_connections: int = 1000,
+        graceful_timeout: float = 30.0,
+        script_name: str = "",
+        url_scheme: str = "http",
+        errors: Any = None,
+        multiprocess: bool = False,
+        multithread: bool = False,
+        error_logger: Any = None,
+        on_response: Callable[[dict[str, Any], str, list[tuple[str, str]], int, float], None]
+        | None = None,
+        pre_request: Callable[[dict[str, Any]], None] | None = None,
+        tick: Callable[[], None] | None = None,
+        threads: int = 1,
+        secure_scheme_headers: dict[str, str] | None = None,
+        forwarded_allow_ips: Sequence[str] = ("127.0.0.1", "::1"),
+        forwarder_headers: Sequence[str] = ("SCRIPT_NAME", "PATH_INFO"),
+        proxy_protocol: str = "off",
+        proxy_allow_ips: Sequence[str] = ("127.0.0.1", "::1"),
+    ) -> None: ...
+    def serve(self) -> None: ...
+    def stop(self, graceful: bool = True) -> None: ...
+    def connection(self, listener_index: int = 0, remote: tuple[str, int] = ...,
+                   trusted: bool | None = None, proxy: bool = False) -> Connection: ...
+
+
+class Connection:
+    fd: int
+    state: int
+    @property
+    def closing(self) -> bool: ...
+    def feed(self, data: bytes) -> None: ...
+    def take_output(self) -> bytes: ...
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class StartResponse:
+    status: str | None
+    headers: list[tuple[str, str]] | None
+    def __call__(self, status: str, headers: list[tuple[str, str]],
+                 exc_info: Any = None) -> Callable[[bytes], None]: ...
+
+
+class Input:
+    def read(self, size: int | None = -1) -> bytes: ...
+    def readline(self, size: int | None = -1) -> bytes: ...
+    def readlines(self, hint: int | None = -1) -> list[bytes]: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def __next__(self) -> bytes: ...
+    def close(self) -> None: ...
+
+
+class FileWrapper:
+    filelike: Any
+    blksize: int
+    def __init__(self, filelike: Any, blksize: int = 8192) -> None: ...
+    def __iter__(self) -> Iterator[bytes]: ...
+    def __next__(self) -> bytes: ...
+    def close(self) -> None: ...
+
+
+def make_base_environ(sockname: Any, *, script_name: str = "", url_scheme: str = "http",
+                      errors: Any = None, multithread: bool = False, multiprocess: bool = False,
+                      file_wrapper: Any = None) -> dict[str, Any]: ...
