@@ -95,6 +95,7 @@ cdef class Connection:
     # --threads: the app runs on a pool thread (engine/threads.pyx).
     cdef bint in_app
     cdef bint aborted
+    cdef bint flush_queued  # in Server.flush_batch, sent at the end of the batch
     cdef object drained
 
     # The peer is a trusted proxy (forwarded_allow_ips); a PROXY protocol
@@ -449,6 +450,14 @@ cdef class Connection:
                     and self.state != CS_LINGER):
                 self.state = CS_READING
                 self._process()
+            if (self.fd >= 0 and self.server.batching and self.wbuf.len > self.wsent
+                    and self.resp_iter is None and self.sf_fd < 0 and not self.close_after
+                    and self.wbuf.len - self.wsent < HIGH_WATER
+                    and not (self.parsed < self.inlen and not self.in_message)):
+                # Complete responses wait for the end of this epoll batch and
+                # leave together with the other connections' (Server._flush_batch).
+                self.server._defer_flush(self)
+                break
             r = self._flush()
             if r < 0:
                 return 0
