@@ -361,12 +361,14 @@ cdef class Connection:
                 server.pre_request(environ)
             except Exception as exc:
                 server.log_error("Exception in pre_request hook", exc)
+        cdef double t0 = _monotonic()
         try:
             self.result = server.app(environ, self.sr)
+            start_body(self)
         except Exception as exc:
             app_failed(self, exc)
-            return 0
-        return start_body(self)
+        server._app_timed(_monotonic() - t0)
+        return 0
 
     def _run_app_threaded(self):
         """On a pool thread: call the app and produce the response, waiting
@@ -450,7 +452,8 @@ cdef class Connection:
                     and self.state != CS_LINGER):
                 self.state = CS_READING
                 self._process()
-            if (self.fd >= 0 and self.server.batching and self.wbuf.len > self.wsent
+            if (self.fd >= 0 and self.server.batching and self.server.app_is_quick
+                    and self.wbuf.len > self.wsent
                     and self.resp_iter is None and self.sf_fd < 0 and not self.close_after
                     and self.wbuf.len - self.wsent < HIGH_WATER
                     and not (self.parsed < self.inlen and not self.in_message)):

@@ -12,6 +12,8 @@ DEF ACCEPT_BATCH = 64
 DEF EVICT_IDLE_MS = 250
 # Events handled before the responses they produced are sent (see _flush_batch).
 DEF FLUSH_EVERY = 16
+# Batching responses is for apps whose calls average under this (see _app_timed).
+DEF QUICK_APP_SECONDS = 0.0002
 DEF LISTENER_BIT = 0x100000000
 DEF POOL_KEY = 0x200000000
 
@@ -70,6 +72,8 @@ cdef class Server:
     cdef int threads
     cdef AppPool pool
     cdef readonly bint batching
+    cdef readonly bint app_is_quick
+    cdef double app_time_avg
     cdef list flush_batch
     cdef list secure_headers
     cdef bint scheme_initials[256]
@@ -113,6 +117,7 @@ cdef class Server:
         self.tick = tick
         self.threads = threads
         self.batching = True
+        self.app_is_quick = True
         self.flush_batch = []
         if secure_scheme_headers is None:
             secure_scheme_headers = {"X-FORWARDED-PROTOCOL": "ssl", "X-FORWARDED-PROTO": "https",
@@ -221,6 +226,15 @@ cdef class Server:
         """Stop serving; with graceful, finish the requests under way first
         (bounded by graceful_timeout).  Safe to call from a signal handler."""
         self._begin_stop(graceful)
+
+    cdef int _app_timed(self, double seconds) except -1:
+        """Keep a moving average of the app's call time (response included):
+        holding responses for the end of a batch pays only while a batch of
+        app calls is short; with a slow app (a database round trip, say) a
+        ready response must not wait behind the next calls, so it goes at once."""
+        self.app_time_avg += (seconds - self.app_time_avg) * 0.0625
+        self.app_is_quick = self.app_time_avg < QUICK_APP_SECONDS
+        return 0
 
     cdef int _defer_flush(self, Connection conn) except -1:
         if not conn.flush_queued:
