@@ -611,29 +611,6 @@ cdef class Connection:
         self._want(EPOLLIN)
         return 0
 
-    cdef int check_timeout(self, int64_t now) except -1:
-        cdef Server server = self.server
-        cdef int64_t idle = now - self.last_active
-        if self.in_app:
-            return 0
-        if self.state == CS_LINGER:
-            if idle > LINGER_MS:
-                self.close()
-        elif self.state == CS_SENDING:
-            if idle > SEND_STALL_MS:
-                self.close()
-        elif self.in_head:
-            if now - self.head_started > server.header_timeout_ms:
-                self.close()
-        elif self.in_message:
-            if idle > server.header_timeout_ms:
-                self.close()
-        elif idle > server.keepalive_ms:
-            self.close()
-        elif server.stopping:
-            self.close_idle()
-        return 0
-
     cdef int _drop_body(self) except -1:
         """Close the temporary files of a request body, spooling or spooled."""
         if self.spool is not None:

@@ -401,7 +401,7 @@ cdef class Server:
                 if self.stopping and c.is_idle():
                     c.close_idle()
                 else:
-                    c.check_timeout(self.now_ms)
+                    check_timeout(c, self.now_ms)
         if not self.accepting and not self.stopping and (
                 self.nconns < self.max_conns or self._evict_idle()):
             # Accepting was paused at worker_connections with no idle
@@ -468,3 +468,28 @@ def _set_defer_accept(sock):
     except OSError:
         return False
     return True
+
+
+cdef int check_timeout(Connection c, int64_t now) except -1:
+    """Close a connection that outstayed its state's time limit."""
+    cdef Server server = c.server
+    cdef int64_t idle = now - c.last_active
+    if c.in_app:
+        return 0
+    if c.state == CS_LINGER:
+        if idle > LINGER_MS:
+            c.close()
+    elif c.state == CS_SENDING:
+        if idle > SEND_STALL_MS:
+            c.close()
+    elif c.in_head:
+        if now - c.head_started > server.header_timeout_ms:
+            c.close()
+    elif c.in_message:
+        if idle > server.header_timeout_ms:
+            c.close()
+    elif idle > server.keepalive_ms:
+        c.close()
+    elif server.stopping:
+        c.close_idle()
+    return 0
