@@ -373,18 +373,23 @@ cdef class Connection:
     def _run_app_threaded(self):
         """On a pool thread: call the app and produce the response, waiting
         for the loop to drain wbuf whenever HIGH_WATER bytes are pending."""
-        cdef AppPool pool = self.server.pool
         if self.drained is None:
             self.drained = threading.Event()
         self._call_app()
         while self.resp_iter is not None and not self.aborted:
-            pool.finished(self)
-            self.drained.wait()
-            self.drained.clear()
+            self._wait_drained()
             if not self.aborted:
                 pump(self)
         if self.aborted and (self.resp_iter is not None or self.result is not None):
             end_response(self, False)
+
+    cdef int _wait_drained(self) except -1:
+        """On a pool thread: hand wbuf to the loop and wait (GIL released)
+        until it has sent it all, or the connection is gone."""
+        self.server.pool.finished(self)
+        self.drained.wait()
+        self.drained.clear()
+        return 0
 
     def write(self, data):
         """The write() callable start_response returns (PEP 3333)."""
@@ -399,9 +404,7 @@ cdef class Connection:
         write_body(self, data)
         if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
             if self.in_app:
-                self.server.pool.finished(self)
-                self.drained.wait()
-                self.drained.clear()
+                self._wait_drained()
             else:
                 self._flush()
 

@@ -207,11 +207,7 @@ cdef class Server:
                     conn = self.conns[<int>key]
                     if conn is None:
                         continue
-                    try:
-                        conn.on_event(self.events[i].events)
-                    except Exception as exc:
-                        self.log_error("Internal error on a connection; closing it", exc)
-                        conn.close()
+                    self._service(conn, self.events[i].events)
                 self._flush_batch_now()
                 if self.now_ms >= self.next_sweep:
                     self._sweep()
@@ -262,12 +258,7 @@ cdef class Server:
             for obj in batch:
                 conn = <Connection>obj
                 conn.flush_queued = False
-                if conn.state != CS_CLOSED:
-                    try:
-                        conn.on_writable()
-                    except Exception as exc:
-                        self.log_error("Internal error on a connection; closing it", exc)
-                        conn.close()
+                self._service(conn, EPOLLOUT)
         finally:
             self.batching = True
         return 0
@@ -275,13 +266,22 @@ cdef class Server:
     cdef int _pool_ready(self) except -1:
         cdef Connection conn
         for obj in self.pool.take_finished():
-            conn = <Connection>obj
-            if conn.state != CS_CLOSED:
-                try:
-                    conn.on_writable()
-                except Exception as exc:
-                    self.log_error("Internal error on a connection; closing it", exc)
-                    conn.close()
+            self._service(<Connection>obj, EPOLLOUT)
+        return 0
+
+    cdef int _service(self, Connection conn, uint32_t events) except -1:
+        """Let a connection act on `events` (EPOLLOUT alone: send what it
+        has and go on); a bug in it closes that connection, not the worker."""
+        if conn.state == CS_CLOSED:
+            return 0
+        try:
+            if events == EPOLLOUT:
+                conn.on_writable()
+            else:
+                conn.on_event(events)
+        except Exception as exc:
+            self.log_error("Internal error on a connection; closing it", exc)
+            conn.close()
         return 0
 
     cdef int _begin_stop(self, bint graceful) except -1:

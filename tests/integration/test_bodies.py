@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -16,7 +15,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.conftest import Client, Strace, memory_kb, request, worker_pid
-from tests.support import ServerProcess, run_server
+from tests.support import ServerProcess, run_server, wait_for
 
 APP = "tests.apps.basic:app"
 Serve = Callable[..., ServerProcess]
@@ -49,14 +48,6 @@ def open_fds(pid: int) -> list[str]:
             pass
     return out
 
-
-def wait_for(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def chunked(body: bytes, sizes: tuple[int, ...] = (1, 7, 300, 4096)) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Client, Strace, request, take_response, worker_pid
-from tests.support import ServerProcess, run_server
+from tests.support import ServerProcess, run_server, wait_for
 
 APP = "tests.apps.basic:app"
 Serve = Callable[..., ServerProcess]
@@ -26,15 +26,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     with run_server(APP, tmp_path=tmp_path_factory.mktemp("shared")) as srv:
         yield srv
 
-
-def wait_for(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Poll a condition the server makes true (a file it writes)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # ---- keep-alive --------------------------------------------------------------
