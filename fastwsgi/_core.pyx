@@ -23,7 +23,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStri
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.stdint cimport int64_t, uint32_t, uint64_t
-from libc.string cimport memcpy, memchr, memcmp
+from libc.string cimport memcpy, memchr, memcmp, memset
 from libc.stdlib cimport malloc, free
 from libc.stdio cimport snprintf
 

@@ -16,6 +16,8 @@
 #     message-complete, so at most one request is between parse and reply.
 #   - A response is written into wbuf; wbuf is sent once per batch of
 #     pipelined requests, or as soon as HIGH_WATER bytes are waiting.
+#   - A large body bytestring is not copied: it waits in zbody, to be sent
+#     after wbuf[:zmark] and before the rest of wbuf (see _flush).
 #   - After a framing error nothing more is parsed from the connection.
 
 cdef enum ConnState:
@@ -87,6 +89,8 @@ cdef class Connection:
     cdef bint close_after
     cdef fw_buf_t wbuf
     cdef size_t wsent
+    cdef bytes zbody        # bytes zoff..zend of it go out between wbuf[:zmark] and wbuf[zmark:]
+    cdef size_t zoff, zend, zmark
     cdef int sf_fd
     cdef off_t sf_off
     cdef size_t sf_left
@@ -402,7 +406,7 @@ cdef class Connection:
         if not self.sr.headers_sent:
             write_response_head(self, 0, False)
         write_body(self, data)
-        if self.fd >= 0 and self.wbuf.len - self.wsent >= HIGH_WATER:
+        if self.fd >= 0 and self.pending() >= HIGH_WATER:
             if self.in_app:
                 self._wait_drained()
             else:
@@ -410,13 +414,26 @@ cdef class Connection:
 
     # ---- I/O ----------------------------------------------------------------
 
+    cdef inline size_t pending(self) noexcept:
+        """Bytes of response waiting to be sent."""
+        cdef size_t n = self.wbuf.len - self.wsent
+        if self.zbody is not None:
+            n += self.zend - self.zoff
+        return n
+
     cdef int _flush(self) except -2:
         """0: all sent; 1: the socket is full; -1: the connection is gone."""
         cdef ssize_t n
         if self.fd < 0:
             return 0
-        while self.wsent < self.wbuf.len:
-            n = send(self.fd, self.wbuf.data + self.wsent, self.wbuf.len - self.wsent, MSG_NOSIGNAL)
+        while self.zbody is not None or self.wsent < self.wbuf.len:
+            if self.zbody is not None:
+                n = self._send_around_zbody()
+            else:
+                n = send(self.fd, self.wbuf.data + self.wsent, self.wbuf.len - self.wsent,
+                         MSG_NOSIGNAL)
+                if n > 0:
+                    self.wsent += <size_t>n
             if n < 0:
                 if errno == EINTR:
                     continue
@@ -424,12 +441,43 @@ cdef class Connection:
                     return 1
                 self.close()
                 return -1
-            self.wsent += <size_t>n
             self.last_active = self.server.now_ms
         self.wbuf.len = 0
         self.wsent = 0
         fw_buf_shrink(&self.wbuf, BUF_KEEP)
         return 0
+
+    cdef ssize_t _send_around_zbody(self) noexcept:
+        """One sendmsg of wbuf[wsent:zmark], zbody[zoff:zend], wbuf[zmark:];
+        advances the offsets past what the socket took."""
+        cdef iovec iov[3]
+        cdef msghdr msg
+        cdef size_t n, head = self.zmark - self.wsent, zleft = self.zend - self.zoff
+        cdef ssize_t sent
+        iov[0].iov_base = self.wbuf.data + self.wsent
+        iov[0].iov_len = head
+        iov[1].iov_base = PyBytes_AS_STRING(self.zbody) + self.zoff
+        iov[1].iov_len = zleft
+        iov[2].iov_base = self.wbuf.data + self.zmark
+        iov[2].iov_len = self.wbuf.len - self.zmark
+        memset(&msg, 0, sizeof(msg))
+        msg.msg_iov = iov
+        msg.msg_iovlen = 3
+        sent = sendmsg(self.fd, &msg, MSG_NOSIGNAL)
+        if sent < 0:
+            return sent
+        n = <size_t>sent
+        if n < head:
+            self.wsent += n
+            return sent
+        self.wsent = self.zmark
+        n -= head
+        if n < zleft:
+            self.zoff += n
+            return sent
+        self.zbody = None
+        self.wsent += n - zleft
+        return sent
 
     cdef int _want(self, uint32_t events) except -1:
         cdef epoll_event ev
@@ -456,9 +504,9 @@ cdef class Connection:
                 self.state = CS_READING
                 self._process()
             if (self.fd >= 0 and self.server.batching and self.server.app_is_quick
-                    and self.wbuf.len > self.wsent
+                    and self.pending() > 0
                     and self.resp_iter is None and self.sf_fd < 0 and not self.close_after
-                    and self.wbuf.len - self.wsent < HIGH_WATER
+                    and self.pending() < HIGH_WATER
                     and not (self.parsed < self.inlen and not self.in_message)):
                 # Complete responses wait for the end of this epoll batch and
                 # leave together with the other connections' (Server._flush_batch).
@@ -600,7 +648,7 @@ cdef class Connection:
         """Between requests, with nothing to send: safe to close at will."""
         return (self.state == CS_READING and not self.in_message and not self.in_app
                 and self.rbuf.len == 0
-                and self.resp_iter is None and self.sf_fd < 0 and self.wbuf.len == 0)
+                and self.resp_iter is None and self.sf_fd < 0 and self.pending() == 0)
 
     cdef int close_idle(self) except -1:
         """Close an idle keep-alive connection with a FIN, then drain: a
@@ -648,6 +696,7 @@ cdef class Connection:
             self.fd = -1
         self.sr.write_cb = None
         self.environ = None
+        self.zbody = None
         fw_buf_free(&self.rbuf)
         fw_buf_free(&self.body)
         self.inbuf = NULL
@@ -671,7 +720,10 @@ cdef class Connection:
 
     def take_output(self) -> bytes:
         """Everything the connection would have sent since the last call."""
-        out = PyBytes_FromStringAndSize(self.wbuf.data, <Py_ssize_t>self.wbuf.len)
+        cdef bytes out = PyBytes_FromStringAndSize(self.wbuf.data, <Py_ssize_t>self.wbuf.len)
+        if self.zbody is not None:
+            out = (out[:self.zmark] + self.zbody[self.zoff:self.zend] + out[self.zmark:])
+            self.zbody = None
         self.wbuf.len = 0
         return out
 

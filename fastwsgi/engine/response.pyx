@@ -7,6 +7,9 @@
 # for the socket.
 
 
+DEF ZEROCOPY_MIN = 32768
+
+
 cdef int start_body(Connection c) except -1:
     result = c.result
     if type(result) is list and len(<list>result) == 1 and type((<list>result)[0]) is bytes:
@@ -31,7 +34,7 @@ cdef int pump(Connection c) except -1:
     """Advance the app's iterable until HIGH_WATER bytes wait or it ends."""
     cdef Py_ssize_t pending
     while True:
-        if c.fd >= 0 and c.wbuf.len - c.wsent >= HIGH_WATER:
+        if c.fd >= 0 and c.pending() >= HIGH_WATER:
             return 0
         try:
             chunk = next(c.resp_iter)
@@ -109,7 +112,15 @@ cdef int write_body(Connection c, bytes chunk) except -1:
     elif c.framing == FR_CHUNKED:
         hn = fw_chunk_header(<size_t>n, hdr)
         _append(&c.wbuf, hdr, hn)
-    _append(&c.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
+    if n >= ZEROCOPY_MIN and c.zbody is None:
+        # Sent from the app's own bytes object (Connection._flush): copying
+        # a large body into wbuf would cost more than the send itself.
+        c.zbody = chunk
+        c.zoff = 0
+        c.zend = <size_t>n
+        c.zmark = c.wbuf.len
+    else:
+        _append(&c.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
     if c.framing == FR_CHUNKED:
         _append(&c.wbuf, b"\r\n", 2)
     c.resp_bytes += <uint64_t>n

@@ -93,7 +93,18 @@ cdef extern from "<sys/uio.h>" nogil:
     struct iovec:
         void *iov_base
         size_t iov_len
-    ssize_t writev(int fd, const iovec *iov, int iovcnt)
+
+
+cdef extern from "<sys/socket.h>" nogil:
+    struct msghdr:
+        void *msg_name
+        socklen_t msg_namelen
+        iovec *msg_iov
+        size_t msg_iovlen
+        void *msg_control
+        size_t msg_controllen
+        int msg_flags
+    ssize_t sendmsg(int sockfd, const msghdr *msg, int flags)
 
 
 cdef extern from "<sys/sendfile.h>" nogil:

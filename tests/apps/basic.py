@@ -89,6 +89,15 @@ def stream(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         yield pattern(i, size)
 
 
+def big(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """``?size=S&i=I``: one bytestring of S bytes (``pattern(I, S)``) in a
+    list, with its Content-Length."""
+    q = _query(environ)
+    body = pattern(int(q.get("i", "0")), int(q.get("size", "5")))
+    start_response("200 OK", TEXT + [("Content-Length", str(len(body)))])
+    return [body]
+
+
 def status(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
     """``?code=204``: that status, and a body only where one is allowed."""
     code = int(_query(environ).get("code", "200"))
@@ -205,6 +214,9 @@ ROUTES: dict[str, App] = {
     "closing": validated_closing,
     # Not validated, each for the reason given at its definition or here:
     "bad-header": bad_header,
+    # The validator wraps the list, which hides the server's one-bytestring
+    # path (sent from the app's own bytes object when large).
+    "big": big,
     # The validator wraps every response iterable in its own, which hides the
     # wsgi.file_wrapper from the server and so turns sendfile(2) off.
     "sendfile": file_app,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.apps.basic import pattern
 from tests.conftest import Client, Strace, memory_kb, request, worker_pid
 from tests.support import ServerProcess, run_server, wait_for
 
@@ -101,6 +102,29 @@ def test_body_above_the_spool_threshold_arrives_intact(shared: ServerProcess,
         c.send(raw)
         r = c.response()
     assert r.body == f"{len(body)} {hashlib.sha256(body).hexdigest()}".encode()
+
+
+# ---- large response bodies -------------------------------------------------------
+
+def test_large_responses_to_a_slow_reader_stay_whole_and_in_order(shared: ServerProcess) -> None:
+    """Megabyte bodies (sent from the app's bytes object) and streamed chunks
+    behind them on one connection, read in small pieces by a client with a
+    small receive buffer, so that every send of the server comes back short."""
+    targets = ["/big?size=1048576&i=1", "/stream?n=3&size=100000", "/hello/after",
+               "/big?size=40000&i=2", "/big?size=7&i=3"]
+    expected = [pattern(1, 1 << 20), b"".join(pattern(i, 100000) for i in range(3)),
+                b"hello /hello/after", pattern(2, 40000), pattern(3, 7)]
+    with Client(shared) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        c.send(b"".join(request(t) for t in targets))
+        raw = b""
+        while raw.count(b"hello /hello/after") == 0 or len(raw) < sum(map(len, expected)):
+            chunk = c.sock.recv(8192)
+            assert chunk, "connection closed early"
+            raw += chunk
+        c.buf = raw
+        bodies = [c.response().body for _ in targets]
+    assert bodies == expected
 
 
 # ---- Expect: 100-continue -------------------------------------------------------------

@@ -66,6 +66,26 @@ def test_pipelined_requests_answered_in_order() -> None:
     assert [body for _, _, body in got] == [b"hello /%d" % i for i in range(50)]
 
 
+def test_large_bodies_keep_their_place_among_pipelined_responses() -> None:
+    """Large bodies are sent from the app's bytes object, not copied into the
+    output buffer; what is written before and after them must stay in order."""
+    sizes = [40000, 5, 300000, 17, 65536]
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        i = int(environ["PATH_INFO"][1:])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if i % 2:
+            # Streamed: chunk headers around a large chunk, then a small one.
+            return iter([bytes([65 + i]) * sizes[i], b"!"])
+        return [bytes([65 + i]) * sizes[i]]
+
+    c = _core.Server(app).connection()
+    c.feed(b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(len(sizes))))
+    got = responses(c.take_output())
+    assert [body for _, _, body in got] == [
+        bytes([65 + i]) * n + (b"!" if i % 2 else b"") for i, n in enumerate(sizes)]
+
+
 @pytest.mark.parametrize("split", [1, 2, 7])
 def test_fragmented_request(split: int) -> None:
     raw = b"POST /p?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello"
