@@ -23,6 +23,25 @@ cdef inline str _latin1(const char *p, size_t n):
     return PyUnicode_DecodeLatin1(p, <Py_ssize_t>n, NULL)
 
 
+# The value last seen per known header (table index) and, in the last slot,
+# the last request target.  Values repeat from request to request (the same
+# Host, User-Agent, Accept, path...): a repeat is given the str already made,
+# which saves allocating and freeing one (str is immutable, so sharing it is
+# invisible to the app).  Only the loop thread parses, so no lock is needed.
+cdef Py_ssize_t _TARGET_SLOT = fw_header_count()
+cdef list _recent_values = [None] * (fw_header_count() + 1)
+
+
+cdef str _latin1_recent(Py_ssize_t slot, const char *p, size_t n):
+    last = _recent_values[slot]
+    if (last is not None and <size_t>PyUnicode_GET_LENGTH(last) == n
+            and memcmp(PyUnicode_DATA(last), p, n) == 0):
+        return <str>last
+    value = _latin1(p, n)
+    _recent_values[slot] = value
+    return value
+
+
 cdef str _decode_path(const char *p, size_t n):
     """PATH_INFO: percent-decoded, then latin-1 (PEP 3333, like wsgiref and
     gunicorn); most paths have no escapes and are decoded straight."""
@@ -78,7 +97,10 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) exc
                 key = _latin1(heapkey, <size_t>klen)
             finally:
                 free(heapkey)
-    value = _latin1(head + h.value_off, h.value_len)
+    if idx >= 0:
+        value = _latin1_recent(idx, head + h.value_off, h.value_len)
+    else:
+        value = _latin1(head + h.value_off, h.value_len)
     old = environ.setdefault(key, value)
     if old is not value:
         environ[key] = old + "," + value

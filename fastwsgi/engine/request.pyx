@@ -25,11 +25,15 @@ cdef int start_request(Connection c) except -2:
     c.is_head = method == "HEAD"
     environ["REQUEST_METHOD"] = method
     environ["SERVER_PROTOCOL"] = _HTTP10 if c.http10 else _HTTP11
-    raw = _latin1(head + c.url_off, c.url_len)
+    raw = _latin1_recent(_TARGET_SLOT, head + c.url_off, c.url_len)
     environ["RAW_URI"] = raw
     environ["REQUEST_URI"] = raw
     fw_split_target(head + c.url_off, c.url_len, &target)
-    path = _decode_path(head + c.url_off + target.path_off, target.path_len)
+    if (target.path_off == 0 and target.path_len == c.url_len
+            and memchr(head + c.url_off, b'%', c.url_len) == NULL):
+        path = raw  # origin-form, no query, nothing to decode
+    else:
+        path = _decode_path(head + c.url_off + target.path_off, target.path_len)
     environ["QUERY_STRING"] = _latin1(head + c.url_off + target.query_off, target.query_len)
 
     for i in range(c.nheaders):

@@ -86,6 +86,27 @@ def test_large_bodies_keep_their_place_among_pipelined_responses() -> None:
         bytes([65 + i]) * n + (b"!" if i % 2 else b"") for i, n in enumerate(sizes)]
 
 
+def test_repeated_header_values_and_targets_are_read_afresh() -> None:
+    """Header values and targets equal to the previous request's reuse its str;
+    a value of the same length but other bytes must not."""
+    seen: list[tuple[str, str, str, str]] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append((environ["HTTP_HOST"], environ["RAW_URI"], environ["PATH_INFO"],
+                     environ.get("HTTP_ACCEPT", "-")))
+        start_response("204 No Content", [])
+        return []
+
+    c = make(app)
+    sent = [("aaaa", "/p1", "x/y"), ("aaab", "/p1", "x/y"), ("aaab", "/p2", "x/z"),
+            ("aaaa", "/p%32", "x/z"), ("aaaa", "/p%32", "-"), ("b", "/p1?q", "x/y")]
+    for host, target, accept in sent:
+        extra = f"Accept: {accept}\r\n" if accept != "-" else ""
+        c.feed(f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode())
+    paths = ["/p1", "/p1", "/p2", "/p2", "/p2", "/p1"]
+    assert seen == [(h, t, p, a) for (h, t, a), p in zip(sent, paths)]
+
+
 @pytest.mark.parametrize("split", [1, 2, 7])
 def test_fragmented_request(split: int) -> None:
     raw = b"POST /p?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello"
