@@ -2,11 +2,11 @@
 
     python launch.py SERVER MODULE:APP HOST PORT WORKERS
 
-SERVER is one of bjoern, fastpysgi, fastwsgi-pypi. Run with the peer's own
+SERVER is one of bjoern, fastpysgi, freastal, fastwsgi-pypi. Run with the peer's own
 venv interpreter and the bench/ directory on sys.path (apps are `apps.NAME:app`).
 With WORKERS > 1, bjoern's socket is bound once and the process forks that many
-children sharing it (its README's multi-process recipe); the two fastwsgi-like
-servers use their own `workers=` argument.
+children sharing it (its README's multi-process recipe); the others use their
+own `workers=` argument.
 """
 
 from __future__ import annotations
@@ -70,6 +70,14 @@ def run_fastpysgi(app: Callable, host: str, port: int, workers: int) -> None:
     fastpysgi.run(app, host, port, workers=workers)
 
 
+def run_freastal(app: Callable, host: str, port: int, workers: int) -> None:
+    import freastal
+
+    # One worker runs in this process; more are its own processes, sharing
+    # one SO_REUSEPORT group.
+    freastal.serve(app, host=host, port=port, workers=workers)
+
+
 def run_fastwsgi_pypi(app: Callable, host: str, port: int, workers: int) -> None:
     import fastwsgi
 
@@ -79,6 +87,7 @@ def run_fastwsgi_pypi(app: Callable, host: str, port: int, workers: int) -> None
 RUNNERS: dict[str, Callable[[Callable, str, int, int], None]] = {
     "bjoern": run_bjoern,
     "fastpysgi": run_fastpysgi,
+    "freastal": run_freastal,
     "fastwsgi-pypi": run_fastwsgi_pypi,
 }
 

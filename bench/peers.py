@@ -294,6 +294,14 @@ PEERS: list[Peer] = [
         _launcher("fastpysgi", PEERS_VENV),
     ),
     Peer(
+        "freastal",
+        "freastal (libuv + picohttpparser, C)",
+        PEERS_VENV,
+        ("freastal==0.0.3",),
+        "freastal",
+        _launcher("freastal", PEERS_VENV),
+    ),
+    Peer(
         "fastwsgi-pypi",
         "PyPI fastwsgi 0.0.9 (libuv, C; own venv)",
         PYPI_VENV,
@@ -351,6 +359,7 @@ QUICK_PEERS = [
     "gunicorn-gthread",
     "bjoern",
     "fastpysgi",
+    "freastal",
     "fastwsgi-pypi",
     "granian",
 ]
