@@ -66,7 +66,9 @@ cdef class Connection:
     cdef object error_exc
 
     # The request.
-    cdef dict base_environ
+    cdef dict base_environ  # the listener's, shared by its connections
+    cdef str remote_addr    # REMOTE_ADDR ("" for a unix-socket peer)
+    cdef str remote_port    # REMOTE_PORT, or None (a unix-socket peer has none)
     cdef dict environ
     cdef dict cur_environ
     cdef bint keep_alive
@@ -124,11 +126,13 @@ cdef class Connection:
         fw_buf_free(&self.body)
         free(self.headers)
 
-    cdef int _init(self, Server server, int fd, dict base_environ, bint trusted=False,
-                   bint proxy_pending=False) except -1:
+    cdef int _init(self, Server server, int fd, dict base_environ, str remote_addr,
+                   str remote_port, bint trusted=False, bint proxy_pending=False) except -1:
         self.server = server
         self.fd = fd
         self.base_environ = base_environ
+        self.remote_addr = remote_addr
+        self.remote_port = remote_port
         self.trusted = trusted
         self.proxy_pending = proxy_pending
         self.headers = <HeaderSpan *>malloc(sizeof(HeaderSpan) * <size_t>(server.max_headers + 1))

@@ -336,14 +336,10 @@ cdef class Server:
             if addr.ss_family == AF_INET or addr.ss_family == AF_INET6:
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
             conn = Connection.__new__(Connection)
-            base = <dict>PyDict_Copy(self.base_environs[index])
             remote, port = _peer(&addr, alen)
-            base["REMOTE_ADDR"] = remote
-            if port:
-                # A unix-socket peer has no port: the key is left out, as in gunicorn.
-                base["REMOTE_PORT"] = port
-            # A unix-socket peer is the local proxy: trusted, as in gunicorn.
-            conn._init(self, fd, base,
+            # A unix-socket peer has no port: REMOTE_PORT is left out, as in
+            # gunicorn; it is the local proxy, so it is trusted.
+            conn._init(self, fd, self.base_environs[index], remote, port or None,
                        not remote or self.forwarded_policy.allows(remote),
                        self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)))
             conn.is_unix = addr.ss_family == AF_UNIX
@@ -432,13 +428,13 @@ cdef class Server:
         take_output(): the engine's sans-I/O interface, used by tests."""
         cdef Connection conn = Connection.__new__(Connection)
         if self.base_environs:
-            base = <dict>PyDict_Copy(self.base_environs[listener_index])
+            base = self.base_environs[listener_index]
         else:
             base = make_base_environ(("127.0.0.1", "80"), script_name=self.script_name)
-        base["REMOTE_ADDR"], base["REMOTE_PORT"] = remote[0], str(remote[1])
         if trusted is None:
             trusted = self.forwarded_policy.allows(remote[0])
-        conn._init(self, -1, base, trusted, proxy and self.proxy_mode != "off")
+        conn._init(self, -1, base, remote[0], str(remote[1]), trusted,
+                   proxy and self.proxy_mode != "off")
         return conn
 
 

@@ -20,7 +20,12 @@ cdef int start_request(Connection c) except -2:
         return c._fail(505, "only HTTP/1.x is served")
     # RFC 9110 §2.5: a higher minor version is answered as HTTP/1.1.
     c.http10 = p.http_minor == 0
+    # The listener's constant keys are copied from one dict that stays hot in
+    # cache, whatever the number of connections; the peer's address is added.
     environ = <dict>PyDict_Copy(c.base_environ)
+    environ["REMOTE_ADDR"] = c.remote_addr
+    if c.remote_port is not None:
+        environ["REMOTE_PORT"] = c.remote_port
     method = _method_name(p.method, head + c.method_off, c.method_len)
     c.is_head = method == "HEAD"
     environ["REQUEST_METHOD"] = method
@@ -132,8 +137,7 @@ cdef int read_proxy_header(Connection c) except -1:
     c.parsed += <size_t>n
     c.proxy_pending = False
     if out[0]:
-        c.base_environ = <dict>PyDict_Copy(c.base_environ)
-        c.base_environ["REMOTE_ADDR"], c.base_environ["REMOTE_PORT"] = out
+        c.remote_addr, c.remote_port = out
     return 1
 
 
