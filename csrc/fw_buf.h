@@ -12,6 +12,9 @@ typedef struct {
     size_t cap;
 } fw_buf_t;
 
+#define FW_BLOCK 4096
+#define FW_POOL_MAX 64
+
 /* Make room for `extra` more bytes after len.  Doubling keeps appends
  * amortised O(1); the first allocation is at least 4 KiB, a typical request. */
 static inline int fw_buf_reserve(fw_buf_t *b, size_t extra)
@@ -19,7 +22,7 @@ static inline int fw_buf_reserve(fw_buf_t *b, size_t extra)
     size_t need = b->len + extra;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 4096;
+    size_t cap = b->cap ? b->cap : FW_BLOCK;
     while (cap < need)
         cap *= 2;
     char *p = (char *)realloc(b->data, cap);
@@ -59,6 +62,43 @@ static inline void fw_buf_shrink(fw_buf_t *b, size_t keep)
         b->data = NULL;
         b->cap = 0;
     }
+}
+
+/* A free list of FW_BLOCK-sized buffers.  Response buffers are taken from
+ * it and given back once their bytes are sent, so that the few in use at a
+ * time stay hot in cache however many connections are open, and an idle
+ * connection holds none. */
+typedef struct {
+    char *blocks[FW_POOL_MAX];
+    int n;
+} fw_pool_t;
+
+/* Give an unallocated buffer a block from the pool (or a new one). */
+static inline int fw_buf_from_pool(fw_buf_t *b, fw_pool_t *pool)
+{
+    if (b->cap)
+        return 0;
+    char *p = pool->n ? pool->blocks[--pool->n] : (char *)malloc(FW_BLOCK);
+    if (p == NULL)
+        return -1;
+    b->data = p;
+    b->cap = FW_BLOCK;
+    return 0;
+}
+
+/* An emptied buffer: a block goes back to the pool; a larger buffer is kept
+ * if it is at most `keep` bytes, else freed. */
+static inline void fw_buf_to_pool(fw_buf_t *b, fw_pool_t *pool, size_t keep)
+{
+    if (b->len)
+        return;
+    if (b->cap == FW_BLOCK && pool->n < FW_POOL_MAX) {
+        pool->blocks[pool->n++] = b->data;
+        b->data = NULL;
+        b->cap = 0;
+        return;
+    }
+    fw_buf_shrink(b, keep);
 }
 
 static inline void fw_buf_free(fw_buf_t *b)

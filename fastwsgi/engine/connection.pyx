@@ -448,7 +448,7 @@ cdef class Connection:
             self.last_active = self.server.now_ms
         self.wbuf.len = 0
         self.wsent = 0
-        fw_buf_shrink(&self.wbuf, BUF_KEEP)
+        fw_buf_to_pool(&self.wbuf, &_blocks, BUF_KEEP)
         return 0
 
     cdef ssize_t _send_around_zbody(self) noexcept:

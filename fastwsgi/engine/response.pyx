@@ -92,10 +92,14 @@ cdef int write_response_head(Connection c, int64_t length, bint known) except -1
         conn_header = CH_KEEP_ALIVE
     else:
         conn_header = CH_NONE
+    if fw_buf_from_pool(&c.wbuf, &_blocks) < 0:
+        raise MemoryError()
     # HEAD: the Content-Length a GET would get, when it is known.
     write_head(&c.wbuf, sr, FR_LENGTH if (c.is_head and known and code >= 200) else c.framing,
                length, conn_header)
     sr.headers_sent = True
+    sr.hbuf.len = 0
+    fw_buf_to_pool(&sr.hbuf, &_blocks, 0)
     return 0
 
 

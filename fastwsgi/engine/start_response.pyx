@@ -6,6 +6,12 @@
 # straight into hbuf while they are checked; the status line, Date, Server
 # and the framing headers are added when the head is written.
 
+# The worker's free list of response buffers (csrc/fw_buf.h): hbuf here and
+# each connection's wbuf are taken from it for a response and given back once
+# it is serialised / sent.  Only touched with the GIL held.
+cdef fw_pool_t _blocks
+
+
 cdef enum AppHeaderFlags:
     AH_SERVER = 1
     AH_DATE = 2
@@ -87,6 +93,8 @@ cdef class StartResponse:
             raise TypeError(f"headers must be a list of (name, value) tuples, "
                             f"not {type(headers).__name__}")
         self.hbuf.len = 0
+        if fw_buf_from_pool(&self.hbuf, &_blocks) < 0:
+            raise MemoryError()
         self.content_length = -1
         self.app_close = False
         self.app_flags = 0

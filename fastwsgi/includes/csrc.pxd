@@ -14,6 +14,10 @@ cdef extern from "fw_buf.h" nogil:
     void fw_buf_consume(fw_buf_t *b, size_t n)
     void fw_buf_shrink(fw_buf_t *b, size_t keep)
     void fw_buf_free(fw_buf_t *b)
+    ctypedef struct fw_pool_t:
+        int n
+    int fw_buf_from_pool(fw_buf_t *b, fw_pool_t *pool)
+    void fw_buf_to_pool(fw_buf_t *b, fw_pool_t *pool, size_t keep)
 
 
 cdef extern from "fw_llhttp.h":
