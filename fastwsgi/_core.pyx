@@ -24,7 +24,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memchr, memcmp, memset
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, realloc, free
 from libc.stdio cimport snprintf
 
 from fastwsgi.includes.system cimport *

@@ -57,7 +57,8 @@ cdef class Connection:
     # The head being parsed: offsets relative to head_start.
     cdef size_t method_off, method_len, url_off, url_len
     cdef size_t field_off, field_len, value_off, value_len
-    cdef HeaderSpan *headers
+    cdef HeaderSpan *headers  # grown on demand up to max_headers entries
+    cdef int headers_cap
     cdef int nheaders
     cdef int ntrailers
     cdef int error_status
@@ -135,9 +136,6 @@ cdef class Connection:
         self.remote_port = remote_port
         self.trusted = trusted
         self.proxy_pending = proxy_pending
-        self.headers = <HeaderSpan *>malloc(sizeof(HeaderSpan) * <size_t>(server.max_headers + 1))
-        if self.headers == NULL:
-            raise MemoryError()
         fw_llhttp.init(&self.parser, FW_HTTP_REQUEST, &_llhttp_settings)
         # Version digits are checked in _start_request (505 for 0.x/2.x,
         # HTTP/1.2 served as 1.1) instead of llhttp's blanket 400.
@@ -213,6 +211,8 @@ cdef class Connection:
             return 0
         if self.nheaders >= self.server.max_headers:
             return self._fail(431, "too many header fields")
+        if self.nheaders == self.headers_cap and self._grow_headers() < 0:
+            return self._fail(500, "out of memory")
         h = &self.headers[self.nheaders]
         h.name_off = self.field_off
         h.name_len = self.field_len
@@ -225,6 +225,18 @@ cdef class Connection:
         h.value_len = self.value_len
         self.nheaders += 1
         self.field_len = self.value_len = 0
+        return 0
+
+    cdef int _grow_headers(self) noexcept:
+        # Most requests have a handful of fields: 16 spans to start with
+        # (512 bytes), doubled as needed, so that 1,000 connections do not
+        # each keep room for max_headers.
+        cdef int cap = self.headers_cap * 2 if self.headers_cap else 16
+        cdef HeaderSpan *p = <HeaderSpan *>realloc(self.headers, sizeof(HeaderSpan) * <size_t>cap)
+        if p == NULL:
+            return -1
+        self.headers = p
+        self.headers_cap = cap
         return 0
 
     cdef int _on_headers_complete(self) noexcept:
