@@ -92,3 +92,6 @@ class FileWrapper:
 def make_base_environ(sockname: Any, *, script_name: str = "", url_scheme: str = "http",
                       errors: Any = None, multithread: bool = False, multiprocess: bool = False,
                       file_wrapper: Any = None) -> dict[str, Any]: ...
+
+
+def release_free_memory() -> None: ...

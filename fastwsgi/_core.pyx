@@ -35,7 +35,6 @@ import io
 import logging
 import os
 import sys
-import tempfile
 
 include "engine/llhttp.pyx"
 include "engine/proxy.pyx"
@@ -74,3 +73,23 @@ def _self_test():
 
 
 _self_test()
+
+
+cdef extern from *:
+    """
+    #ifdef __GLIBC__
+    #include <malloc.h>
+    static void fw_release_free_memory(void) { malloc_trim(0); }
+    #else
+    static void fw_release_free_memory(void) {}
+    #endif
+    """
+    void fw_release_free_memory() nogil
+
+
+def release_free_memory():
+    """Give the free pages of the C heap back to the kernel (glibc's
+    malloc_trim; a no-op with other C libraries).  The master calls it before
+    fork(): a worker starts with all the master's resident memory, and what
+    malloc keeps for reuse, freed at startup, would count in every worker."""
+    fw_release_free_memory()

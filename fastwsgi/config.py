@@ -317,6 +317,7 @@ class Config:
             prog=prog,
             usage="%(prog)s [OPTIONS] [APP_MODULE]",
             description="A fast pre-fork WSGI server, gunicorn-compatible.",
+            formatter_class=_HelpFormatter,
         )
         parser.add_argument(
             "-v", "--version", action="version",
@@ -334,6 +335,31 @@ class Config:
                 for setting in flagged:
                     setting.add_argument(group)
         return parser
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, given the terminal's width: argparse makes a formatter for
+    every add_argument() and, without a width, imports shutil (and with it
+    bz2, lzma, fnmatch) to ask for it; what the master imports stays in every
+    worker's memory."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_columns() - 2)  # -2: as argparse does
+
+
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns, without shutil: $COLUMNS, else
+    the width of the terminal on stdout, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0 and sys.__stdout__ is not None:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (ValueError, OSError):  # closed, or not a terminal
+            columns = 0
+    return columns or 80
 
 
 class _ArgumentParser(argparse.ArgumentParser):

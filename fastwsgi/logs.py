@@ -27,10 +27,9 @@ from __future__ import annotations
 import base64
 import copy
 import functools
-import json
 import logging
-import logging.config
-import logging.handlers
+import logging.config  # apps may use it and logging.handlers after "import logging",
+import logging.handlers  # as under gunicorn, which imports both
 import os
 import re
 import socket
@@ -42,6 +41,9 @@ from typing import IO, Any
 
 from fastwsgi.config import Config
 from fastwsgi.errors import ConfigError
+
+# json is imported where logconfig_json uses it, not here: every module the
+# master imports stays in each forked worker's memory.
 
 # The error line is "[2024-03-06 14:05:09 +0100] [4242] [INFO] message".
 ERROR_FORMAT = "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"
@@ -485,6 +487,7 @@ class Logger:
         if cfg.logconfig_dict:
             self._dict_config(cfg.logconfig_dict, "logconfig_dict")
         elif cfg.logconfig_json:
+            import json  # see the imports
             try:
                 with open(cfg.logconfig_json, encoding="utf-8") as handle:
                     data = json.load(handle)

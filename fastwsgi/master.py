@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
 import os
 import signal
 import socket
@@ -55,7 +56,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fastwsgi import exits, reexec, reload, systemd
+from fastwsgi import _core, exits, reexec, reload, systemd
 from fastwsgi import heartbeat as hb
 from fastwsgi._version import __version__
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
@@ -77,6 +78,40 @@ SIGNAMES[signal.SIGCHLD] = "chld"
 ABORT_GRACE = 2.0
 # Workers in a row that may die before they are READY before the master gives up.
 MAX_BOOT_FAILURES = 10
+
+
+def _fork() -> int:
+    """os.fork() for a worker, with the master's signals blocked across it, and
+    leaving the worker as little of the master's memory as we can.
+
+    Signals: until the child has undone the master's handlers
+    (workers.base._reset_signals), a signal sent to it would be written to the
+    master's asyncio wakeup fd, and the master would act on the worker's TERM.
+    The child unblocks them once its own dispositions are in place.
+
+    Memory: a worker starts with every resident page of the master mapped, and
+    its RSS counts them all, shared or not.  So the free pages malloc keeps
+    (startup's garbage) go back to the kernel first.  And, as the gc module's
+    docs advise for fork without exec, the master's objects are frozen across
+    the fork: the worker's collections then leave them alone instead of
+    walking them all (which copies their pages and runs the code that
+    traverses each type).  The master unfreezes them at once: its own
+    collections go on as before.  If a hook froze them itself (gunicorn users
+    do, in when_ready or pre_fork), that freezing is theirs and stays."""
+    _core.release_free_memory()
+    freeze = not gc.get_freeze_count()
+    if freeze:
+        gc.freeze()
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, worker_base.MASTER_SIGNALS)
+    pid = -1
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:  # the master, whether fork() worked or raised
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            if freeze:
+                gc.unfreeze()
+    return pid
 
 
 class Master:
@@ -231,7 +266,7 @@ class Master:
         slot = self.heartbeats.allocate()
         worker = Worker(self.worker_age, self.pid, slot, self.cfg, self.log, self.generation)
         self.cfg.pre_fork(self, worker)
-        pid = os.fork()
+        pid = _fork()
         if pid == 0:
             worker_base.run(self, worker, self.listeners, self.app)
         worker.pid = pid

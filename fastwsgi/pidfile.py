@@ -4,7 +4,6 @@ replace a stale one, rename on USR2)."""
 from __future__ import annotations
 
 import os
-import tempfile
 
 
 class Pidfile:
@@ -17,7 +16,12 @@ class Pidfile:
         if old and old != pid:
             raise RuntimeError(f"Already running on PID {old} (or pid file '{self.path}' is stale)")
         directory = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".fastwsgi-pid-")
+        # Written beside, then renamed: readers never see a partial file.  The
+        # name is random and O_EXCL, as tempfile.mkstemp() would make it, but
+        # without tempfile (shutil, bz2, lzma, random): what the master
+        # imports is in every worker's memory.
+        tmp = os.path.join(directory, f".fastwsgi-pid-{os.urandom(8).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(f"{pid}\n")
         os.chmod(tmp, 0o644)

@@ -142,6 +142,10 @@ cdef int read_proxy_header(Connection c) except -1:
 
 
 cdef int start_spool(Connection c) except -1:
+    # Imported on the first large body, not with the engine: the master
+    # imports the engine, and its modules are in every worker's memory
+    # (tempfile brings shutil, random, bz2 and lzma).
+    import tempfile
     c.spool = tempfile.TemporaryFile(prefix="fastwsgi-body-")
     c.spool_fd = c.spool.fileno()
     _write_all(c.spool_fd, c.body.data, c.body.len)

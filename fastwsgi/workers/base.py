@@ -12,7 +12,6 @@ import contextlib
 import gc
 import logging
 import os
-import random
 import signal
 import sys
 import threading
@@ -155,10 +154,12 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
 
 
 def _reset_signals() -> None:
-    """Undo the master's asyncio signal handling in the child."""
+    """Undo the master's asyncio signal handling in the child, then take the
+    signals the master blocked across fork() (master._fork)."""
     signal.set_wakeup_fd(-1)
     for sig in MASTER_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, MASTER_SIGNALS)
 
 
 def _drop_privileges(cfg: Any) -> None:
@@ -341,6 +342,7 @@ def max_requests_for(cfg: Any) -> int:
     """max_requests plus this worker's jitter, so that workers recycle apart."""
     if cfg.max_requests <= 0:
         return 0
+    import random  # in the worker only: the master's modules are in every worker
     return int(cfg.max_requests) + random.randint(0, max(int(cfg.max_requests_jitter), 0))
 
 
