@@ -300,6 +300,38 @@ def _ratio_rows(
     return rows
 
 
+def versus_best_peer(idx: dict, peers: list[Peer], scenarios: list[tuple[str, str]]) -> list[str]:
+    """A table with one row per scenario (name, title): our CPU per request and
+    req/s, the WSGI peer with the lowest CPU per request, our ratio to it, and
+    the reference server (nginx)."""
+    ours = next(p.name for p in peers if p.ours)
+    reference = next((p.name for p in peers if p.reference), None)
+
+    def figures(peer: str | None, scenario: str) -> str:
+        s = idx.get((peer, scenario))
+        if s is None or "cpu_us_per_req" not in s.median:
+            return "–" if s is None else _short_status(s.status)
+        return f"{_fmt(s.median['cpu_us_per_req'], 'cpu_us_per_req')} · {_fmt(s.median['rps'], 'rps')}"
+
+    rows = []
+    for name, title in scenarios:
+        scored = [(idx[(p.name, name)].median["cpu_us_per_req"], p.name) for p in peers
+                  if not p.ours and not p.reference and (p.name, name) in idx
+                  and "cpu_us_per_req" in idx[(p.name, name)].median]
+        mine = idx.get((ours, name))
+        if scored and mine is not None and "cpu_us_per_req" in mine.median:
+            best_cpu, best = min(scored)
+            ratio = f"{mine.median['cpu_us_per_req'] / best_cpu:.2f}"
+        else:
+            best, ratio = None, "–"
+        rows.append([title, figures(ours, name),
+                     f"{best}: {figures(best, name)}" if best else "–", ratio,
+                     figures(reference, name) if reference else "–"])
+    return _table(["scenario", f"{ours} µs/req · req/s", "best WSGI peer µs/req · req/s",
+                   f"{ours} ÷ best peer (CPU/req)",
+                   f"{reference} µs/req · req/s" if reference else "reference"], rows)
+
+
 # ---------------------------------------------------------------- RESULTS.md
 
 
@@ -361,6 +393,16 @@ def render_markdown(
             "the limit, so "
             "req/s understates the server, CPU/request does not)."
         ),
+        "",
+        f"## Summary: {ours} against the best peer in each scenario",
+        "",
+        (
+            "Server CPU time per request (µs, median) · requests per second; the best peer is "
+            "the WSGI server with the lowest CPU per request in that scenario; a ratio below 1 "
+            f"means {ours} costs less."
+        ),
+        "",
+        *versus_best_peer(idx, peers, [(sc.name, sc.title) for sc in scenarios]),
         "",
         "## Headline: server CPU time per request (µs, lower is better)",
         "",
@@ -589,6 +631,23 @@ def write_summary_csv(path: Path, summaries: list[Summary]) -> None:
             w.writerow(row)
 
 
+def read_summary_csv(path: Path) -> list[Summary]:
+    """The summaries write_summary_csv wrote."""
+    out = []
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            stats: dict[str, dict[str, float]] = {"median": {}, "min": {}, "max": {}}
+            for m in METRICS:
+                for kind, values in stats.items():
+                    if row.get(f"{m}_{kind}"):
+                        values[m] = float(row[f"{m}_{kind}"])
+            out.append(Summary(row["server"], row["scenario"], int(row["runs"]),
+                               int(row["scored_runs"]), row["status"], stats["median"],
+                               stats["min"], stats["max"], int(row["socket_errors"] or 0),
+                               row["note"]))
+    return out
+
+
 def _num(v: float | None) -> str:
     return "" if v is None else f"{v:.6g}"
 
@@ -666,3 +725,17 @@ def write_all(
         render_markdown(summaries, peers, scenarios, missing, commands, context, args, names)
     )
     return [md, *paths]
+
+
+if __name__ == "__main__":
+    # python bench/report.py bench/results.csv: the summary table of a finished
+    # run (what README.md shows), from its CSV.
+    import sys
+
+    from peers import PEERS
+    from scenarios import build_scenarios
+
+    summaries = read_summary_csv(Path(sys.argv[1]))
+    present = {s.scenario for s in summaries}
+    titles = [(sc.name, sc.title) for sc in build_scenarios().values() if sc.name in present]
+    print("\n".join(versus_best_peer(_index(summaries), PEERS, titles)))
