@@ -24,6 +24,10 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     elif path == "/stream":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return (b"%d\n" % i for i in range(1000))
+    elif path == "/big":
+        # Chunks large enough to be sent from the app's own bytes objects.
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (bytes([65 + i]) * 300_000 for i in range(4))
     else:
         body = f"{threading.current_thread().name} {environ['wsgi.multithread']}".encode()
     start_response("200 OK", [("Content-Type", "text/plain"),
