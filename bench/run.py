@@ -31,6 +31,7 @@ from typing import BinaryIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import context as run_context
 import proctree
 import report
 from peers import BENCH_DIR, HOST, PEERS, QUICK_PEERS, Peer, missing_reason
@@ -515,10 +516,10 @@ def run_all(args: argparse.Namespace) -> None:
         log(f"!! {name}: {reason}")
 
     started = time.time()
-    context = report.collect_context(peers, args, started)
+    context = run_context.collect_context(peers, args, started)
     results, commands = execute(peers, chosen, missing, args)
     context["finished"] = time.time()
-    context["loadavg_end"] = report.loadavg()
+    context["loadavg_end"] = run_context.loadavg()
     paths = report.write_all(results, peers, chosen, missing, commands, context, args)
     log(f"== done in {time.time() - started:.0f}s: " + ", ".join(str(p) for p in paths))
 

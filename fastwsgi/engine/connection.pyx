@@ -390,27 +390,6 @@ cdef class Connection:
         server._app_timed(_monotonic() - t0)
         return 0
 
-    def _run_app_threaded(self):
-        """On a pool thread: call the app and produce the response, waiting
-        for the loop to drain wbuf whenever HIGH_WATER bytes are pending."""
-        if self.drained is None:
-            self.drained = threading.Event()
-        self._call_app()
-        while self.resp_iter is not None and not self.aborted:
-            self._wait_drained()
-            if not self.aborted:
-                pump(self)
-        if self.aborted and (self.resp_iter is not None or self.result is not None):
-            end_response(self, False)
-
-    cdef int _wait_drained(self) except -1:
-        """On a pool thread: hand wbuf to the loop and wait (GIL released)
-        until it has sent it all, or the connection is gone."""
-        self.server.pool.finished(self)
-        self.drained.wait()
-        self.drained.clear()
-        return 0
-
     def write(self, data):
         """The write() callable start_response returns (PEP 3333)."""
         if not self.sr.called:
@@ -424,7 +403,7 @@ cdef class Connection:
         write_body(self, data)
         if self.fd >= 0 and self.pending() >= HIGH_WATER:
             if self.in_app:
-                self._wait_drained()
+                wait_drained(self)
             else:
                 self._flush()
 
@@ -444,7 +423,7 @@ cdef class Connection:
             return 0
         while self.zbody is not None or self.wsent < self.wbuf.len:
             if self.zbody is not None:
-                n = self._send_around_zbody()
+                n = send_around_zbody(self)
             else:
                 n = send(self.fd, self.wbuf.data + self.wsent, self.wbuf.len - self.wsent,
                          MSG_NOSIGNAL)
@@ -462,38 +441,6 @@ cdef class Connection:
         self.wsent = 0
         fw_buf_to_pool(&self.wbuf, &_blocks, BUF_KEEP)
         return 0
-
-    cdef ssize_t _send_around_zbody(self) noexcept:
-        """One sendmsg of wbuf[wsent:zmark], zbody[zoff:zend], wbuf[zmark:];
-        advances the offsets past what the socket took."""
-        cdef iovec iov[3]
-        cdef msghdr msg
-        cdef size_t n, head = self.zmark - self.wsent, zleft = self.zend - self.zoff
-        cdef ssize_t sent
-        iov[0].iov_base = self.wbuf.data + self.wsent
-        iov[0].iov_len = head
-        iov[1].iov_base = PyBytes_AS_STRING(self.zbody) + self.zoff
-        iov[1].iov_len = zleft
-        iov[2].iov_base = self.wbuf.data + self.zmark
-        iov[2].iov_len = self.wbuf.len - self.zmark
-        memset(&msg, 0, sizeof(msg))
-        msg.msg_iov = iov
-        msg.msg_iovlen = 3
-        sent = sendmsg(self.fd, &msg, MSG_NOSIGNAL)
-        if sent < 0:
-            return sent
-        n = <size_t>sent
-        if n < head:
-            self.wsent += n
-            return sent
-        self.wsent = self.zmark
-        n -= head
-        if n < zleft:
-            self.zoff += n
-            return sent
-        self.zbody = None
-        self.wsent += n - zleft
-        return sent
 
     cdef int _want(self, uint32_t events) except -1:
         cdef epoll_event ev

@@ -131,6 +131,39 @@ cdef int write_body(Connection c, bytes chunk) except -1:
     return 0
 
 
+cdef ssize_t send_around_zbody(Connection c) noexcept:
+    """One sendmsg of wbuf[wsent:zmark], zbody[zoff:zend], wbuf[zmark:];
+    advances the offsets past what the socket took."""
+    cdef iovec iov[3]
+    cdef msghdr msg
+    cdef size_t n, head = c.zmark - c.wsent, zleft = c.zend - c.zoff
+    cdef ssize_t sent
+    iov[0].iov_base = c.wbuf.data + c.wsent
+    iov[0].iov_len = head
+    iov[1].iov_base = PyBytes_AS_STRING(c.zbody) + c.zoff
+    iov[1].iov_len = zleft
+    iov[2].iov_base = c.wbuf.data + c.zmark
+    iov[2].iov_len = c.wbuf.len - c.zmark
+    memset(&msg, 0, sizeof(msg))
+    msg.msg_iov = iov
+    msg.msg_iovlen = 3
+    sent = sendmsg(c.fd, &msg, MSG_NOSIGNAL)
+    if sent < 0:
+        return sent
+    n = <size_t>sent
+    if n < head:
+        c.wsent += n
+        return sent
+    c.wsent = c.zmark
+    n -= head
+    if n < zleft:
+        c.zoff += n
+        return sent
+    c.zbody = None
+    c.wsent += n - zleft
+    return sent
+
+
 cdef bint try_sendfile(Connection c, FileWrapper wrapper) except -1:
     """wsgi.file_wrapper over a regular file: the body goes by sendfile(2)."""
     import stat

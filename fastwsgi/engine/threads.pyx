@@ -86,9 +86,33 @@ def _app_thread(AppPool pool):
             return
         conn = <Connection>job
         try:
-            conn._run_app_threaded()
+            run_app_threaded(conn)
         except BaseException as exc:
             conn.server.log_error("Internal error in an app thread", exc)
         finally:
             conn.in_app = False
             pool.finished(conn)
+
+
+cdef int run_app_threaded(Connection c) except -1:
+    """On a pool thread: call the app and produce the response, waiting for
+    the loop to drain wbuf whenever HIGH_WATER bytes are pending."""
+    if c.drained is None:
+        c.drained = threading.Event()
+    c._call_app()
+    while c.resp_iter is not None and not c.aborted:
+        wait_drained(c)
+        if not c.aborted:
+            pump(c)
+    if c.aborted and (c.resp_iter is not None or c.result is not None):
+        end_response(c, False)
+    return 0
+
+
+cdef int wait_drained(Connection c) except -1:
+    """On a pool thread: hand wbuf to the loop and wait (GIL released) until
+    it has sent it all, or the connection is gone."""
+    c.server.pool.finished(c)
+    c.drained.wait()
+    c.drained.clear()
+    return 0
