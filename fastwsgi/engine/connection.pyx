@@ -381,13 +381,17 @@ cdef class Connection:
                 server.pre_request(environ)
             except Exception as exc:
                 server.log_error("Exception in pre_request hook", exc)
-        cdef double t0 = _monotonic()
+        # One call in eight is timed (Server._app_timed): two clock reads per
+        # request were 0.65 % of a plaintext request's CPU.
+        cdef bint timed = (server.requests & 7) == 0
+        cdef double t0 = _monotonic() if timed else 0.0
         try:
             self.result = server.app(environ, self.sr)
             start_body(self)
         except Exception as exc:
             app_failed(self, exc)
-        server._app_timed(_monotonic() - t0)
+        if timed:
+            server._app_timed(_monotonic() - t0)
         return 0
 
     def write(self, data):

@@ -224,7 +224,8 @@ cdef class Server:
         self._begin_stop(graceful)
 
     cdef int _app_timed(self, double seconds) except -1:
-        """Keep a moving average of the app's call time (response included):
+        """Keep a moving average of the app's call time (response included;
+        sampled, see Connection._call_app):
         holding responses for the end of a batch pays only while a batch of
         app calls is short; with a slow app (a database round trip, say) a
         ready response must not wait behind the next calls, so it goes at once."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import wsgiref.validate
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -105,6 +106,23 @@ def test_repeated_header_values_and_targets_are_read_afresh() -> None:
         c.feed(f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra}\r\n".encode())
     paths = ["/p1", "/p1", "/p2", "/p2", "/p2", "/p1"]
     assert seen == [(h, t, p, a) for (h, t, a), p in zip(sent, paths)]
+
+
+@pytest.mark.parametrize("delay,quick", [(0.0, True), (0.002, False)])
+def test_responses_are_batched_only_while_the_app_is_quick(delay: float, quick: bool) -> None:
+    """A slow app's ready responses must not wait for the end of an epoll batch."""
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        if delay:
+            time.sleep(delay)
+        start_response("204 No Content", [])
+        return []
+
+    server = _core.Server(app)
+    c = server.connection()
+    for _ in range(24):
+        c.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert len(responses(c.take_output())) == 24
+    assert server.app_is_quick is quick
 
 
 @pytest.mark.parametrize("split", [1, 2, 7])
