@@ -399,7 +399,9 @@ cdef class Connection:
         if not self.sr.called:
             raise AssertionError("write() called before start_response()")
         if type(data) is not bytes:
-            raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+            if not isinstance(data, bytes):
+                raise TypeError(f"write() takes bytes, not {type(data).__name__}")
+            data = bytes(data)  # a subclass: exact bytes for the send path
         if not PyBytes_GET_SIZE(data):
             return
         if not self.sr.headers_sent:

@@ -43,7 +43,9 @@ cdef int pump(Connection c) except -1:
         except Exception as exc:
             return app_failed(c, exc)
         if type(chunk) is not bytes:
-            if isinstance(chunk, (bytearray, memoryview)):
+            # A bytes subclass is a bytestring too (gunicorn takes it); it and
+            # the other buffers become exact bytes for the send path.
+            if isinstance(chunk, (bytes, bytearray, memoryview)):
                 chunk = bytes(chunk)
             else:
                 return app_failed(c, TypeError(

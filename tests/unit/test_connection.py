@@ -125,6 +125,37 @@ def test_responses_are_batched_only_while_the_app_is_quick(delay: float, quick: 
     assert server.app_is_quick is quick
 
 
+class Bytestring(bytes):
+    """A bytes subclass: a bytestring to PEP 3333 (gunicorn accepts it)."""
+
+
+@pytest.mark.parametrize("how", ["iterable", "write"])
+def test_bytes_subclasses_and_buffers_are_sent_and_other_types_refused(how: str) -> None:
+    chunks = [Bytestring(b"sub "), bytearray(b"array "), memoryview(b"view "),
+              Bytestring(b"x" * 40000)]
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        if environ["PATH_INFO"] == "/str":
+            if how == "write":
+                write("text")
+            return iter(["text"])
+        if how == "write":
+            for chunk in chunks[::3]:  # the bytes subclasses: write() takes no other buffer
+                write(chunk)
+            return []
+        return iter(chunks)
+
+    c = _core.Server(app).connection()
+    c.feed(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+    [(status, _, body)] = responses(c.take_output())
+    wanted = chunks[::3] if how == "write" else chunks
+    assert (status, body) == (200, b"".join(bytes(chunk) for chunk in wanted))
+    c.feed(b"GET /str HTTP/1.1\r\nHost: x\r\n\r\n")
+    [(status, _, _)] = responses(c.take_output())
+    assert status == 500
+
+
 @pytest.mark.parametrize("split", [1, 2, 7])
 def test_fragmented_request(split: int) -> None:
     raw = b"POST /p?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello"
