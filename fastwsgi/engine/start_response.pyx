@@ -99,9 +99,14 @@ cdef class StartResponse:
         self.app_close = False
         self.app_flags = 0
         for item in headers:
-            if type(item) is not tuple or len(<tuple>item) != 2:
+            if type(item) is tuple and len(<tuple>item) == 2:
+                self._add((<tuple>item)[0], (<tuple>item)[1])
+            elif type(item) is list and len(<list>item) == 2:
+                # PEP 3333 says tuples; gunicorn unpacks any pair, and apps
+                # that build headers as lists work there.
+                self._add((<list>item)[0], (<list>item)[1])
+            else:
                 raise TypeError(f"each header must be a (name, value) tuple, got {item!r}")
-            self._add((<tuple>item)[0], (<tuple>item)[1])
         self.status = status
         self.status_code = code
         self.headers = headers

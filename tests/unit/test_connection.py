@@ -125,6 +125,25 @@ def test_responses_are_batched_only_while_the_app_is_quick(delay: float, quick: 
     assert server.app_is_quick is quick
 
 
+@pytest.mark.parametrize("headers,status", [
+    ([("Content-Type", "text/plain")], 200),
+    ([["Content-Type", "text/plain"]], 200),  # a list pair, as gunicorn allows
+    ([("Content-Type", "text/plain", "x")], 500),
+    (["Content-Type: text/plain"], 500),
+])
+def test_header_pairs(headers: list[Any], status: int) -> None:
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", headers)
+        return [b"body"]
+
+    c = _core.Server(app).connection()
+    c.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    [(got, got_headers, _)] = responses(c.take_output())
+    assert got == status
+    if status == 200:
+        assert got_headers["content-type"] == "text/plain"
+
+
 class Bytestring(bytes):
     """A bytes subclass: a bytestring to PEP 3333 (gunicorn accepts it)."""
 
