@@ -81,18 +81,27 @@ def cpu_ticks_delta(before: dict[int, ProcStat], after: dict[int, ProcStat]) -> 
     return sum(st.ticks - (before[pid].ticks if pid in before else 0) for pid, st in after.items())
 
 
+def _vm_hwm(pid: int) -> int:
+    """A process's peak resident set size (VmHWM) in KiB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
 def vm_hwm_kib(pids: set[int]) -> int:
     """Peak resident set size (VmHWM) summed over the given processes, in KiB."""
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-                    break
-        except (FileNotFoundError, ProcessLookupError):
-            pass
-    return total
+    return sum(_vm_hwm(pid) for pid in pids)
+
+
+def worker_vm_hwm_kib(root: int, pids: set[int]) -> int:
+    """The VmHWM of the largest process below the root (a pre-fork server's
+    worker), or of the root if it has no children (a single-process server)."""
+    children = pids - {root}
+    return max(_vm_hwm(pid) for pid in children) if children else _vm_hwm(root)
 
 
 def cpu_times() -> dict[str, tuple[int, int]]:

@@ -76,6 +76,7 @@ class RunResult:
     )
     mb_per_s: float = 0.0
     rss_peak_kib: int = 0
+    rss_worker_kib: int = 0  # the largest process below the root, else the root
     socket_errors: int = 0
     error_kinds: str = ""  # e.g. "read 120, timeout 3"
     lat_p50_ms: float = 0.0
@@ -347,6 +348,7 @@ def measure(
         server_cpus = [f"cpu{SERVER_CPU}"] if scenario.pinned else sorted(cpus_after)
         result.core_busy = proctree.busy_cores(cpus_before, cpus_after, server_cpus)
         result.rss_peak_kib = proctree.vm_hwm_kib(set(after))
+        result.rss_worker_kib = proctree.worker_vm_hwm_kib(proc.pid, set(after))
         commands.setdefault(("wrk", scenario.name), _generic(wrk.argv, port, tmp))
         if proc.poll() is not None:
             result.status = (
