@@ -341,7 +341,7 @@ cdef class Connection:
             reason = self.parser.reason
             detail = reason.decode("latin-1") if reason != NULL else ""
         abort_response(self)
-        self._drop_body()
+        drop_body(self)
         answer = error_response(status, detail)
         _append(&self.wbuf, PyBytes_AS_STRING(answer), <size_t>PyBytes_GET_SIZE(answer))
         self.keep_alive = False
@@ -465,7 +465,7 @@ cdef class Connection:
             if self.in_app:
                 # Checked on every turn: _process() may just have handed the
                 # next pipelined request to the pool.
-                return self._drive_for_app()
+                return drive_for_app(self)
             if self.resp_iter is not None:
                 pump(self)
             elif (not self.close_after and self.sf_fd < 0 and self.parsed < self.inlen
@@ -503,20 +503,6 @@ cdef class Connection:
         if self.state != CS_CLOSED:
             self.state = CS_READING
             self._want(EPOLLIN)
-        return 0
-
-    cdef int _drive_for_app(self) except -1:
-        """The app runs on a pool thread: send what it has produced, and let
-        it go on once the socket has taken everything."""
-        cdef int r = self._flush()
-        if r > 0:
-            self.state = CS_SENDING
-            self._want(EPOLLOUT)
-        elif r == 0:
-            self.state = CS_READING
-            self._want(0)
-            if self.drained is not None:
-                self.drained.set()
         return 0
 
     cdef int _finish(self) except -1:
@@ -631,18 +617,6 @@ cdef class Connection:
         self._want(EPOLLIN)
         return 0
 
-    cdef int _drop_body(self) except -1:
-        """Close the temporary files of a request body, spooling or spooled."""
-        if self.spool is not None:
-            self.spool.close()
-            self.spool = None
-            self.spool_fd = -1
-        if self.body_file is not None:
-            self.body_file.close()
-            self.body_file = None
-        self.body.len = 0
-        return 0
-
     cpdef close(self):
         """Close now: the socket, the response iterable, a spooled body."""
         if self.state == CS_CLOSED:
@@ -658,7 +632,7 @@ cdef class Connection:
             self.resp_iter = None
             self.cur_environ = None
             close_result(self)
-        self._drop_body()
+        drop_body(self)
         if self.fd >= 0:
             close(self.fd)
             self.server._forget(self.fd)

@@ -182,3 +182,16 @@ cdef int _write_all(int fd, const char *p, size_t n) except -1:
         p += w
         n -= <size_t>w
     return 0
+
+
+cdef int drop_body(Connection c) except -1:
+    """Close the temporary files of a request body, spooling or spooled."""
+    if c.spool is not None:
+        c.spool.close()
+        c.spool = None
+        c.spool_fd = -1
+    if c.body_file is not None:
+        c.body_file.close()
+        c.body_file = None
+    c.body.len = 0
+    return 0

@@ -94,6 +94,21 @@ def _app_thread(AppPool pool):
             pool.finished(conn)
 
 
+cdef int drive_for_app(Connection c) except -1:
+    """The app runs on a pool thread: send what it has produced, and let
+    it go on once the socket has taken everything."""
+    cdef int r = c._flush()
+    if r > 0:
+        c.state = CS_SENDING
+        c._want(EPOLLOUT)
+    elif r == 0:
+        c.state = CS_READING
+        c._want(0)
+        if c.drained is not None:
+            c.drained.set()
+    return 0
+
+
 cdef int run_app_threaded(Connection c) except -1:
     """On a pool thread: call the app and produce the response, waiting for
     the loop to drain wbuf whenever HIGH_WATER bytes are pending."""
