@@ -41,6 +41,7 @@ cdef class Connection:
     cdef readonly int fd
     cdef readonly int state
     cdef uint32_t interest
+    cdef bint watched  # in the epoll set (see _want)
     cdef fw_llhttp_t parser
 
     # Input: inbuf is either the server's shared scratch buffer (bytes just
@@ -144,7 +145,6 @@ cdef class Connection:
         self.sr = StartResponse.__new__(StartResponse)
         self.sr.write_cb = self.write
         self.last_active = server.now_ms
-        self.interest = EPOLLIN
         return 0
 
     # ---- parser callbacks (engine/llhttp.pyx routes them here) -----------
@@ -449,12 +449,25 @@ cdef class Connection:
         return 0
 
     cdef int _want(self, uint32_t events) except -1:
+        """Wait for `events` on the socket (0: for nothing but errors).
+
+        A connection joins the epoll set only when it first has to wait.
+        One whose request came with the accept (TCP_DEFER_ACCEPT) and whose
+        response went out at once, as with `Connection: close`, is closed
+        without ever costing an epoll_ctl (nor its undoing in close())."""
         cdef epoll_event ev
-        if self.fd < 0 or events == self.interest:
+        if self.fd < 0 or (self.watched and events == self.interest):
             return 0
         ev.events = events
         ev.data.u64 = <uint64_t>self.fd
-        epoll_ctl(self.server.epfd, EPOLL_CTL_MOD, self.fd, &ev)
+        if self.watched:
+            epoll_ctl(self.server.epfd, EPOLL_CTL_MOD, self.fd, &ev)
+        elif epoll_ctl(self.server.epfd, EPOLL_CTL_ADD, self.fd, &ev) < 0:
+            # Out of epoll watches (ENOSPC) or memory: a socket nobody
+            # watches cannot be served.
+            self.close()
+            return 0
+        self.watched = True
         self.interest = events
         return 0
 
@@ -573,6 +586,10 @@ cdef class Connection:
         if n < 0:
             if errno != EAGAIN and errno != EINTR:
                 self.close()
+            else:
+                # Nothing yet (a new connection handed over before its
+                # request): from now on, wait for it.
+                self._want(EPOLLIN)
             return 0
         self.last_active = server.now_ms
         try:

@@ -2,7 +2,9 @@
 #
 # Level-triggered: a connection is read once per readiness report, so no
 # recv() is made that is known to return EAGAIN, and an interest change
-# (epoll_ctl) happens only when a response does not fit the socket.  Several
+# (epoll_ctl) happens only when a response does not fit the socket.  A new
+# connection joins the set only once it has to wait (Connection._want), so a
+# request that comes with its connection and closes it costs none.  Several
 # worker processes share each listener; EPOLLEXCLUSIVE wakes one of them per
 # new connection instead of all (no thundering herd).
 
@@ -37,6 +39,7 @@ cdef class Server:
     cdef list listeners
     cdef list base_environs
     cdef list defer_accept
+    cdef list nodelay_per_socket
     cdef readonly int epfd
     cdef list conns
     cdef readonly int nconns
@@ -136,11 +139,13 @@ cdef class Server:
         multithread = multithread or threads > 1
         self.base_environs = []
         self.defer_accept = []
+        self.nodelay_per_socket = []
         for sock in self.listeners:
             self.base_environs.append(make_base_environ(
                 sock.getsockname(), script_name=self.script_name, url_scheme=url_scheme,
                 errors=errors, multithread=multithread, multiprocess=multiprocess))
             self.defer_accept.append(_set_defer_accept(sock))
+            self.nodelay_per_socket.append(not _set_listener_nodelay(sock))
         self.scratch = <char *>malloc(SCRATCH_SIZE)
         self.events = <epoll_event *>malloc(sizeof(epoll_event) * MAX_EVENTS)
         if self.scratch == NULL or self.events == NULL:
@@ -321,7 +326,6 @@ cdef class Server:
         cdef int lfd = self.listeners[index].fileno()
         cdef bint deferred = self.defer_accept[index]
         cdef Connection conn
-        cdef epoll_event ev
         for k in range(ACCEPT_BATCH):
             if self.nconns >= self.max_conns and not self._evict_idle():
                 self._listen(False)
@@ -334,7 +338,8 @@ cdef class Server:
                 if errno == EMFILE or errno == ENFILE or errno == ENOBUFS or errno == ENOMEM:
                     self.error_logger.error("accept() failed: %s", os.strerror(errno))
                 return 0
-            if addr.ss_family == AF_INET or addr.ss_family == AF_INET6:
+            if self.nodelay_per_socket[index] and (addr.ss_family == AF_INET
+                                                   or addr.ss_family == AF_INET6):
                 setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
             conn = Connection.__new__(Connection)
             remote, port = _peer(&addr, alen)
@@ -348,16 +353,14 @@ cdef class Server:
                 self.conns.extend([None] * (len(self.conns) + 64))
             self.conns[fd] = conn
             self.nconns += 1
-            ev.events = EPOLLIN
-            ev.data.u64 = <uint64_t>fd
-            if epoll_ctl(self.epfd, EPOLL_CTL_ADD, fd, &ev) < 0:
-                conn.close()
-                continue
             if deferred:
                 # TCP_DEFER_ACCEPT: the kernel hands us the connection once
                 # the request's first bytes are there, so read them now
-                # rather than after another epoll_wait.
-                conn.on_readable()
+                # rather than after another epoll_wait; the connection joins
+                # the epoll set only if it has to wait (Connection._want).
+                self._service(conn, EPOLLIN)
+            else:
+                conn._want(EPOLLIN)
         return 0
 
     cdef bint _evict_idle(self) except -1:
@@ -453,6 +456,21 @@ cdef tuple _peer(sockaddr_storage *addr, socklen_t alen):
         inet_ntop(AF_INET6, &a6.sin6_addr, text, sizeof(text))
         return text.decode("ascii"), str(ntohs(a6.sin6_port))
     return "", ""
+
+
+def _set_listener_nodelay(sock):
+    """Set TCP_NODELAY on a TCP listener, which its accepted sockets
+    inherit (Linux copies the option to them): one setsockopt instead of one
+    per connection.  False when it did not take (not TCP, or refused); then
+    every accepted socket gets it itself."""
+    import socket
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return False
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    except OSError:
+        return False
 
 
 def _set_defer_accept(sock):

@@ -6,7 +6,10 @@ which routes by the first path segment to a validated app."""
 
 from __future__ import annotations
 
+import ctypes
+import os
 import resource
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -120,6 +123,93 @@ def test_100_pipelined_requests_answered_in_order_in_few_reads(shared: ServerPro
     if trace.calls is not None:
         sends = [line for line in trace.calls.splitlines() if "(" in line]
         assert 1 <= len(sends) <= 5, trace.calls
+
+
+# ---- a connection's set-up -------------------------------------------------------
+
+def _worker_sockets(pid: int) -> int:
+    return sum(os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+               for fd in os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_connection_close_request_costs_no_epoll_registration(shared: ServerProcess,
+                                                               tmp_path: Path) -> None:
+    # The request arrives with the connection (TCP_DEFER_ACCEPT) and is
+    # answered at once: accept, read, send, close; the socket never joins
+    # the epoll set, and TCP_NODELAY comes from the listener, not a
+    # setsockopt per connection.
+    assert shared.request(request("/hello/warm")).startswith(b"HTTP/1.1 200 ")
+    trace = Strace(worker_pid(shared), "accept4,setsockopt,epoll_ctl,recvfrom,sendto,close",
+                   tmp_path / "strace.out")
+    try:
+        for i in range(3):
+            raw = shared.request(request(f"/hello/{i}", headers="Connection: close\r\n"))
+            assert raw.startswith(b"HTTP/1.1 200 ") and raw.endswith(f"hello /hello/{i}".encode())
+    finally:
+        trace.stop()
+    if trace.calls is not None:
+        names = [line.split("(", 1)[0].split()[-1] for line in trace.calls.splitlines()
+                 if "(" in line and "resumed>" not in line]
+        assert names.count("accept4") >= 3, trace.calls
+        assert "epoll_ctl" not in names and "setsockopt" not in names, trace.calls
+
+
+def test_accepted_sockets_have_nodelay(shared: ServerProcess) -> None:
+    # Small responses must not wait for the client's delayed ACK (Nagle):
+    # the worker's end of our connection has TCP_NODELAY.
+    with Client(shared) as c:
+        c.send(request("/hello/nodelay"))
+        assert c.response().status == 200
+        pid = worker_pid(shared)
+        ours = c.sock.getsockname()
+        pidfd = os.pidfd_open(pid)
+        found = []
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if not os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
+                    continue
+                dup = _pidfd_getfd(pidfd, int(fd))
+                with socket.socket(fileno=dup) as s:
+                    if s.family == socket.AF_INET and _peer(s) == ours:
+                        found.append(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        finally:
+            os.close(pidfd)
+        assert found == [1], found
+
+
+def _peer(s: socket.socket) -> object:
+    try:
+        return s.getpeername()
+    except OSError:  # the listener
+        return None
+
+
+def _pidfd_getfd(pidfd: int, fd: int) -> int:
+    libc = ctypes.CDLL(None, use_errno=True)
+    dup = libc.syscall(438, pidfd, fd, 0)  # SYS_pidfd_getfd
+    if dup < 0:
+        pytest.skip(f"pidfd_getfd: {os.strerror(ctypes.get_errno())}")
+    return int(dup)
+
+
+def test_client_silent_after_connecting_is_served(serve: Serve) -> None:
+    # The kernel hands over a connection without its request once the
+    # deferred accept times out (about a second); the worker then has to
+    # wait for the request on its own.
+    srv = serve(APP)
+    with Client(srv) as first:
+        first.send(request("/hello/up"))
+        assert first.response().status == 200
+        pid = worker_pid(srv)
+        before = _worker_sockets(pid)
+        with Client(srv) as c:
+            assert wait_for(lambda: _worker_sockets(pid) > before, seconds=8.0), \
+                "the worker never accepted the silent connection"
+            c.send(request("/hello/late"))
+            assert c.response().body == b"hello /hello/late"
+            c.send(request("/hello/again", headers="Connection: close\r\n"))
+            assert c.response().body == b"hello /hello/again"
+            assert c.sock.recv(1) == b""
 
 
 # ---- response framing ------------------------------------------------------------
