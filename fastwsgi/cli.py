@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any, NoReturn
 
-from fastwsgi.config import Config, load_config
+from fastwsgi.config import Config, load_config, release_parsing_modules
 from fastwsgi.errors import AppImportError, ConfigError
 
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     held = _Held()
     config_log = logging.getLogger("fastwsgi.error")
     config_log.addHandler(held)
+    preloaded = set(sys.modules)
     try:
         cfg = load_config(argv)
     except ConfigError as exc:
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc), 1)
     finally:
         config_log.removeHandler(held)
+    release_parsing_modules(preloaded)  # before the master's imports: see there
     if cfg.supervisor_config:
         _fail(f"Error: {cfg.supervisor_config}: supervisord-style configuration files are "
               "not supported by this version of fastwsgi", 1)

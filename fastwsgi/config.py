@@ -21,28 +21,38 @@ each later layer overriding the earlier ones setting by setting:
    is only recorded here (``cfg.supervisor_config``);
 3. ``GUNICORN_CMD_ARGS``, then ``FASTWSGI_CMD_ARGS`` (shlex-split, same parser);
 4. the command line.
+
+argparse and shlex are imported only while the command line is parsed, and
+``release_parsing_modules()`` lets them go once it is done (see there).
 """
 
 from __future__ import annotations
 
-import argparse
 import builtins
 import copy
+import gc
 import importlib
 import inspect
 import logging
 import os
-import shlex
 import sys
 import textwrap
 import traceback
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NoReturn
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from fastwsgi.errors import ConfigError
 from fastwsgi.validators import Validator, validate_any
 
+if TYPE_CHECKING:
+    import argparse
+
 KNOWN_SETTINGS: list[type[Setting]] = []
+
+# Modules that only reading the configuration needs: release_parsing_modules()
+# drops those that load_config() imported.  (gettext, which argparse imports,
+# stays: it has process-wide state, such as bindtextdomain().)
+PARSING_MODULES = ("argparse", "shlex", "glob", "fnmatch", "ipaddress")
 
 # Searched in this order when no -c is given; only the first one found is read.
 DEFAULT_CONFIG_FILES = ("fastwsgi.conf.py", "gunicorn.conf.py")
@@ -313,11 +323,11 @@ class Config:
     @classmethod
     def parser(cls, prog: str = "fastwsgi") -> argparse.ArgumentParser:
         """The command-line parser, generated from the registry, help grouped by section."""
-        parser = _ArgumentParser(
+        parser = _parser_class()(
             prog=prog,
             usage="%(prog)s [OPTIONS] [APP_MODULE]",
             description="A fast pre-fork WSGI server, gunicorn-compatible.",
-            formatter_class=_HelpFormatter,
+            formatter_class=_help_formatter_class(),
         )
         parser.add_argument(
             "-v", "--version", action="version",
@@ -337,14 +347,22 @@ class Config:
         return parser
 
 
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's, given the terminal's width: argparse makes a formatter for
-    every add_argument() and, without a width, imports shutil (and with it
-    bz2, lzma, fnmatch) to ask for it; what the master imports stays in every
-    worker's memory."""
+# The argparse subclasses are made when a parser is, not at import: a class
+# defined here would keep argparse alive (and in every worker) after parsing.
 
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=_terminal_columns() - 2)  # -2: as argparse does
+def _help_formatter_class() -> type[argparse.HelpFormatter]:
+    import argparse
+
+    class _HelpFormatter(argparse.HelpFormatter):
+        """argparse's, given the terminal's width: argparse makes a formatter for
+        every add_argument() and, without a width, imports shutil (and with it
+        bz2, lzma, fnmatch) to ask for it; what the master imports stays in every
+        worker's memory."""
+
+        def __init__(self, prog: str) -> None:
+            super().__init__(prog, width=_terminal_columns() - 2)  # -2: as argparse does
+
+    return _HelpFormatter
 
 
 def _terminal_columns() -> int:
@@ -362,11 +380,16 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
-class _ArgumentParser(argparse.ArgumentParser):
-    """Reports usage errors as ConfigError (one line) instead of exiting with 2."""
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
 
-    def error(self, message: str) -> NoReturn:
-        raise ConfigError(f"{message} (see {self.prog} --help)")
+    class _ArgumentParser(argparse.ArgumentParser):
+        """Reports usage errors as ConfigError (one line) instead of exiting with 2."""
+
+        def error(self, message: str) -> NoReturn:
+            raise ConfigError(f"{message} (see {self.prog} --help)")
+
+    return _ArgumentParser
 
 
 def _version() -> str:
@@ -459,7 +482,35 @@ def load_config(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
     return cfg
 
 
+def release_parsing_modules(preloaded: Collection[str]) -> None:
+    """Forget the PARSING_MODULES that reading the configuration imported.
+
+    Why: every page the master holds when it forks counts in each worker's
+    RSS, and argparse alone is ~300 kB of code and classes that the master
+    never uses again (a HUP reload imports it anew).  Called before the
+    master imports its loop and the engine, the memory they free is reused
+    by those imports instead of staying resident.  A module that something
+    other than sys.modules still holds (say, a config file that imported it
+    and defined hooks) is kept, so this drops only what nobody can see: a
+    later import gets a fresh copy, as if this one had never been made."""
+    while True:
+        unused = [name for name in PARSING_MODULES
+                  if name not in preloaded and name in sys.modules
+                  and sys.getrefcount(sys.modules[name]) <= _ONLY_IN_SYS_MODULES]
+        if not unused:
+            return
+        for name in unused:
+            del sys.modules[name]
+        gc.collect()  # module dicts and their functions are cycles; this may free more
+
+
+# sys.modules' reference and getrefcount()'s argument.
+_ONLY_IN_SYS_MODULES = 2
+
+
 def _parse_env_args(parser: argparse.ArgumentParser, var: str, text: str) -> argparse.Namespace:
+    import shlex  # only when the variable is set: see PARSING_MODULES
+
     # Positional arguments here are ignored, as gunicorn ignores them.
     try:
         return parser.parse_args(shlex.split(text))

@@ -27,9 +27,8 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastwsgi.errors import AppImportError
 
@@ -38,8 +37,9 @@ DEFAULT_ATTRIBUTE = "application"
 _PATH_HEAD = 3
 
 
-@dataclass(frozen=True)
-class AppSpec:
+# A NamedTuple, not a dataclass: dataclasses (~110 kB) would be imported by
+# the master, and what the master imports stays in every worker it forks.
+class AppSpec(NamedTuple):
     """A parsed spec: ``module:attr.path(*args, **kwargs)``."""
 
     module: str

@@ -9,8 +9,10 @@
 # from a peer in forwarded_allow_ips (unix-socket peers always), a request
 # whose secure-scheme header has the configured value gets
 # wsgi.url_scheme "https"; contradictory scheme headers are refused.
-
-import ipaddress
+#
+# ipaddress is imported only where a network or a PROXY header needs it: the
+# default allow lists are plain addresses, compared as inet_pton() bytes, and
+# a module the master imports stays resident in every worker it forks.
 
 cdef bytes _V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 DEF PROXY_V1_MAX = 107
@@ -21,12 +23,23 @@ cdef class AddressPolicy:
     of the answers: connections come from a handful of proxies."""
 
     cdef bint any
-    cdef list networks
+    cdef set addresses  # plain addresses, packed by _packed_address()
+    cdef list networks  # the other entries, as ipaddress networks
     cdef dict cache
 
     def __init__(self, entries):
         self.any = "*" in entries
-        self.networks = [ipaddress.ip_network(e, strict=False) for e in entries if e != "*"]
+        self.addresses = set()
+        self.networks = []
+        for entry in entries:
+            if entry == "*":
+                continue
+            packed = _packed_address(entry)
+            if packed is not None:
+                self.addresses.add(packed)
+            else:
+                import ipaddress
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
         self.cache = {}
 
     cdef bint allows(self, str address):
@@ -34,15 +47,38 @@ cdef class AddressPolicy:
             return True
         answer = self.cache.get(address)
         if answer is None:
-            try:
-                ip = ipaddress.ip_address(address)
-            except ValueError:
-                answer = False
-            else:
-                answer = any(ip in net for net in self.networks)
+            answer = self._lookup(address)
             if len(self.cache) < 4096:
                 self.cache[address] = answer
         return <bint>answer
+
+    cdef object _lookup(self, str address):
+        packed = _packed_address(address)
+        if packed is not None and packed in self.addresses:
+            return True
+        if not self.networks:
+            return False
+        import ipaddress
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks)
+
+
+cdef object _packed_address(str text):
+    """inet_pton() of a plain IPv4 or IPv6 address, else None (a network, or
+    not an address).  An IPv6 scope ("%eth0") is left out: ipaddress's `in`,
+    which this stands in for, ignores it too."""
+    import socket
+    if ":" in text:
+        family, text = socket.AF_INET6, text.partition("%")[0]
+    else:
+        family = socket.AF_INET
+    try:
+        return socket.inet_pton(family, text)
+    except (OSError, ValueError):  # ValueError: an embedded NUL
+        return None
 
 
 cdef Py_ssize_t parse_proxy_header(const char *p, size_t n, str mode, list out) except -2:
@@ -90,6 +126,7 @@ cdef Py_ssize_t _proxy_v1(const char *p, size_t n, list out) except -2:
     if parts[1] not in ("TCP4", "TCP6") or len(parts) != 6:
         raise ValueError("invalid PROXY v1 line")
     family = 4 if parts[1] == "TCP4" else 6
+    import ipaddress
     src = ipaddress.ip_address(parts[2])
     ipaddress.ip_address(parts[3])
     if src.version != family:
@@ -109,6 +146,7 @@ cdef int _proxy_v2(const unsigned char *u, size_t length, list out) except -1:
         out[:] = ["", ""]
         return 0
     body = (<const char *>u)[16:16 + length]
+    import ipaddress
     if family == 0x11 and length >= 12:  # TCP over IPv4
         out[:] = [str(ipaddress.IPv4Address(body[0:4])), str((u[24] << 8) | u[25])]
     elif family == 0x21 and length >= 36:  # TCP over IPv6

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import signal
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from fastwsgi import _core
 
 
-@dataclass
-class EngineSettings:
-    """What the engine needs to know; built from the config by the caller."""
+class EngineSettings(NamedTuple):
+    """What the engine needs to know; built from the config by the caller.
+
+    A NamedTuple (so its defaults are immutable) rather than a dataclass:
+    the master imports this module, and dataclasses (~110 kB) would then
+    stay in every worker's memory."""
 
     keepalive: float = 75.0
     header_timeout: float = 30.0
@@ -32,11 +35,11 @@ class EngineSettings:
     multiprocess: bool = False
     threads: int = 1
     secure_scheme_headers: dict[str, str] | None = None
-    forwarded_allow_ips: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
-    forwarder_headers: list[str] = field(default_factory=lambda: ["SCRIPT_NAME", "PATH_INFO"])
+    forwarded_allow_ips: Sequence[str] = ("127.0.0.1", "::1")
+    forwarder_headers: Sequence[str] = ("SCRIPT_NAME", "PATH_INFO")
     proxy_protocol: str = "off"
-    proxy_allow_ips: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
-    extra: dict[str, Any] = field(default_factory=dict)
+    proxy_allow_ips: Sequence[str] = ("127.0.0.1", "::1")
+    extra: Mapping[str, Any] = MappingProxyType({})
 
 
 def make_server(app: Callable[..., Any], listeners: list[socket.socket],

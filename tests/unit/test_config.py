@@ -6,7 +6,9 @@ import logging
 import multiprocessing
 import os
 import shlex
+import subprocess
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -571,3 +573,37 @@ def test_halt_server_carries_reason_and_status() -> None:
     assert (halt.reason, halt.exit_status) == ("App failed to load.", 4)
     assert not isinstance(halt, Exception)
     assert "App failed to load." in str(halt)
+
+
+# ---- modules only parsing needs -------------------------------------------------
+
+
+def test_parsing_modules_are_dropped_only_when_nothing_else_holds_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastwsgi import config
+    unused, held, older = (types.ModuleType(f"_fw_parsing_{n}") for n in ("a", "b", "c"))
+    monkeypatch.setattr(config, "PARSING_MODULES", (unused.__name__, held.__name__,
+                                                    older.__name__))
+    for module in (unused, held, older):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    name = unused.__name__
+    del unused  # now only sys.modules has it
+    config.release_parsing_modules(preloaded={older.__name__})
+    assert name not in sys.modules
+    assert sys.modules[held.__name__] is held  # a config file, say, still uses it
+    assert older.__name__ in sys.modules  # imported before the configuration was read
+
+
+def test_the_master_keeps_no_module_only_parsing_needed() -> None:
+    # What the master imports is in every worker's memory (bench/worker_rss.py).
+    code = ("import sys\n"
+            "from fastwsgi.config import load_config, release_parsing_modules\n"
+            "before = set(sys.modules)\n"
+            "load_config(['app:app', '--workers', '2'])\n"
+            "release_parsing_modules(before)\n"
+            "import fastwsgi.master, fastwsgi.loader, fastwsgi.logs\n"
+            "print(sorted({'argparse', 'shlex', 'dataclasses'} & set(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "GUNICORN_CMD_ARGS": "",
+                                          "FASTWSGI_CMD_ARGS": ""})
+    assert out.stdout.strip() == "[]"

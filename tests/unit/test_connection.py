@@ -205,3 +205,35 @@ def test_smuggling_cl_te_rejected() -> None:
     assert out.startswith(b"HTTP/1.1 400 ")
     assert b"smuggled" not in out
     assert c.closing
+
+
+def _scheme(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [environ["wsgi.url_scheme"].encode()]
+
+
+_ALLOW_LISTS = [["127.0.0.1", "::1"], ["10.0.0.0/8", "fe80::1%eth0", "192.168.1.5"],
+                ["::ffff:1.2.3.4", "2001:db8::/32"]]
+_PEERS = ["127.0.0.1", "::1", "0:0:0:0:0:0:0:1", "10.1.2.3", "11.0.0.1", "fe80::1",
+          "fe80::1%eth1", "::ffff:127.0.0.1", "::ffff:1.2.3.4", "1.2.3.4", "192.168.1.5",
+          "2001:db8::5", "2001:db9::1", "127.0.0.01", "bogus"]
+
+
+@pytest.mark.parametrize("allow", _ALLOW_LISTS)
+def test_forwarded_allow_ips_match_as_ipaddress_does(allow: list[str]) -> None:
+    # The engine compares plain addresses without ipaddress (which it imports
+    # only for networks); the answers must be ipaddress's.
+    import ipaddress
+    networks = [ipaddress.ip_network(entry, strict=False) for entry in allow]
+    server = _core.Server(_scheme, forwarded_allow_ips=allow)
+    for peer in _PEERS:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            expected = False
+        else:
+            expected = any(address in network for network in networks)
+        c = server.connection(remote=(peer, 40000))
+        c.feed(b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-Proto: https\r\n\r\n")
+        [(_, _, body)] = responses(c.take_output())
+        assert (body == b"https") == expected, peer
