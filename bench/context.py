@@ -65,6 +65,8 @@ def peer_versions(peers: list[Peer]) -> dict[str, str]:
     for peer in peers:
         if peer.ours:
             out[peer.name] = ours_version()
+        elif peer.floor:
+            out[peer.name] = "bench/floor/floor.c, gcc -O2"
         elif peer.reference:
             out[peer.name] = _cmd([nginx_binary(), "-v"]).replace("nginx version: ", "") or "?"
         elif peer.venv is not None and peer.dist:

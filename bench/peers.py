@@ -43,6 +43,10 @@ class Peer:
     multiworker: bool = True
     reference: bool = False
     ours: bool = False
+    # A floor: bench/floor/floor.c in one of its modes, which answers only the
+    # hello response (the scenarios whose app is "hello"): not a WSGI server,
+    # the kernel's share of a request, so that a server's own share shows.
+    floor: str | None = None
 
     def launch(self, app: str, port: int, workers: int, tmp: Path) -> Launch:
         return self.build(app, port, workers, tmp)
@@ -221,6 +225,26 @@ http {{
 """
 
 
+FLOOR_BIN = BENCH_DIR / "floor" / "floor"
+
+
+def _floor(mode: str) -> Callable[[str, int, int, Path], Launch]:
+    def build(app: str, port: int, workers: int, tmp: Path) -> Launch:
+        return Launch([str(FLOOR_BIN), mode, str(port)], BENCH_DIR, {}, {})
+
+    return build
+
+
+def floor_modes() -> list[str]:
+    """The modes the built floor binary has (none when it is not built)."""
+    try:
+        out = subprocess.run([str(FLOOR_BIN), "modes"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except OSError:
+        return []
+    return out.split()
+
+
 def nginx_binary() -> str:
     return shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -252,6 +276,28 @@ PEERS: list[Peer] = [
         None,
         _nginx,
         reference=True,
+    ),
+    Peer(
+        "floor-epoll",
+        "the kernel's floor: a C responder with nothing but epoll, recv and send "
+        "(bench/floor/floor.c; hello scenarios only)",
+        None,
+        (),
+        None,
+        _floor("epoll"),
+        multiworker=False,
+        floor="epoll",
+    ),
+    Peer(
+        "floor-io_uring",
+        "the same responder on io_uring: multishot recv, batched sends "
+        "(needs liburing-dev; hello scenarios only)",
+        None,
+        (),
+        None,
+        _floor("uring"),
+        multiworker=False,
+        floor="uring",
     ),
     Peer(
         "gunicorn-sync",
@@ -386,6 +432,11 @@ def missing_reason(peer: Peer) -> str | None:
         )
     if peer.ours:
         return None if PROJECT_PY.exists() else f"{PROJECT_PY} does not exist (make venv)"
+    if peer.floor:
+        if peer.floor in floor_modes():
+            return None
+        return ("bench/floor/floor is not built with this mode (bench/setup_peers.sh; "
+                "io_uring needs liburing-dev)")
     assert peer.venv is not None
     if not (peer.venv / "bin" / "python").exists():
         return f"{peer.venv.name} missing: run bench/setup_peers.sh"

@@ -4,7 +4,7 @@
 
 Runs in the peers' venv, which has matplotlib. One panel per scenario: bars are
 the median CPU µs per request (log scale) with min–max whiskers, labelled with req/s;
-fastwsgi's bar is highlighted, nginx (static reference) is grey.
+fastwsgi's bar is highlighted; nginx (static reference) and the C floors are grey.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 
 OURS = "fastwsgi"
 REFERENCE = "nginx"
+FLOOR_PREFIX = "floor-"  # bench/floor/floor.c: not WSGI servers, grey as nginx
 
 
 def load(path: str) -> dict[str, list[dict[str, str]]]:
@@ -33,7 +34,11 @@ def load(path: str) -> dict[str, list[dict[str, str]]]:
 
 
 def colour(server: str) -> str:
-    return "tab:red" if server == OURS else ("0.6" if server == REFERENCE else "tab:blue")
+    if server == OURS:
+        return "tab:red"
+    if server == REFERENCE or server.startswith(FLOOR_PREFIX):
+        return "0.6"
+    return "tab:blue"
 
 
 def panel(ax: Axes, scenario: str, rows: list[dict[str, str]]) -> None:

@@ -204,10 +204,12 @@ def _ratio_rows(
 
 def versus_best_peer(idx: dict, peers: list[Peer], scenarios: list[tuple[str, str]]) -> list[str]:
     """A table with one row per scenario (name, title): our CPU per request and
-    req/s, the WSGI peer with the lowest CPU per request, our ratio to it, and
-    the reference server (nginx)."""
+    req/s, the WSGI peer with the lowest CPU per request, our ratio to it, the
+    reference server (nginx), and the kernel floor (bench/floor) if it ran."""
     ours = next(p.name for p in peers if p.ours)
     reference = next((p.name for p in peers if p.reference), None)
+    floor = next((p.name for p in peers if p.floor == "epoll"
+                  and any((p.name, name) in idx for name, _ in scenarios)), None)
 
     def figures(peer: str | None, scenario: str) -> str:
         s = idx.get((peer, scenario))
@@ -218,7 +220,7 @@ def versus_best_peer(idx: dict, peers: list[Peer], scenarios: list[tuple[str, st
     rows = []
     for name, title in scenarios:
         scored = [(idx[(p.name, name)].median["cpu_us_per_req"], p.name) for p in peers
-                  if not p.ours and not p.reference and (p.name, name) in idx
+                  if not p.ours and not p.reference and not p.floor and (p.name, name) in idx
                   and "cpu_us_per_req" in idx[(p.name, name)].median]
         mine = idx.get((ours, name))
         if scored and mine is not None and "cpu_us_per_req" in mine.median:
@@ -228,10 +230,12 @@ def versus_best_peer(idx: dict, peers: list[Peer], scenarios: list[tuple[str, st
             best, ratio = None, "–"
         rows.append([title, figures(ours, name),
                      f"{best}: {figures(best, name)}" if best else "–", ratio,
-                     figures(reference, name) if reference else "–"])
+                     figures(reference, name) if reference else "–"]
+                    + ([figures(floor, name)] if floor else []))
     return _table(["scenario", f"{ours} µs/req · req/s", "best WSGI peer µs/req · req/s",
                    f"{ours} ÷ best peer (CPU/req)",
-                   f"{reference} µs/req · req/s" if reference else "reference"], rows)
+                   f"{reference} µs/req · req/s" if reference else "reference"]
+                  + ([f"kernel floor ({floor}) µs/req · req/s"] if floor else []), rows)
 
 
 # ---------------------------------------------------------------- RESULTS.md

@@ -576,6 +576,8 @@ def run_or_skip(
 ) -> RunResult:
     if scenario.workers > 1 and not peer.multiworker:
         return RunResult(peer.name, scenario.name, rep, "n/a: single-process server")
+    if peer.floor and scenario.app != "hello":
+        return RunResult(peer.name, scenario.name, rep, "n/a: answers only the hello response")
     key = (peer.name, scenario.name)
     if key in start_failures:  # it already did not serve / answered wrongly here: do not wait again
         return RunResult(

@@ -2,6 +2,7 @@
 # Creates the benchmark peers' virtual environments, idempotently:
 #   bench/.venv-peers           every peer of requirements-peers.txt (+ Flask, matplotlib)
 #   bench/.venv-fastwsgi-pypi   the PyPI "fastwsgi" 0.0.9 (its import name clashes with ours)
+# builds the kernel floor bench/floor/floor (a C responder, see floor.c),
 # and installs wrk and nginx with apt-get when they are missing.
 # Each package is installed on its own; the outcome of each is written to
 # <venv>/install-status.tsv (name, "ok" or "failed", last error line), which run.py reports.
@@ -32,6 +33,8 @@ ensure_apt_tools() {
     command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
     # bjoern builds against libev
     [[ -e /usr/include/ev.h ]] || missing+=(libev-dev)
+    # the io_uring mode of the kernel floor (bench/floor/floor.c)
+    [[ -e /usr/include/liburing.h ]] || missing+=(liburing-dev)
     if ((${#missing[@]})); then
         log "apt-get install ${missing[*]}"
         if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi
@@ -76,8 +79,23 @@ pip_install() {
     mv "$status.tmp" "$status"
 }
 
+# The kernel floor (bench/floor/floor.c): with its io_uring mode when liburing is there.
+build_floor() {
+    local src="$BENCH_DIR/floor/floor.c" bin="$BENCH_DIR/floor/floor"
+    [[ -x "$bin" && "$bin" -nt "$src" ]] && return 0
+    if [[ -e /usr/include/liburing.h ]] \
+        && gcc -O2 -o "$bin" "$src" -DWITH_URING -luring 2>/dev/null; then
+        log "built bench/floor/floor (epoll, io_uring)"
+    elif gcc -O2 -o "$bin" "$src"; then
+        log "built bench/floor/floor (epoll only: liburing-dev is missing)"
+    else
+        log "FAILED: cannot build bench/floor/floor"
+    fi
+}
+
 main() {
     ensure_apt_tools
+    build_floor
     make_venv "$PEERS_VENV" || exit 1
     local line
     while IFS= read -r line; do
