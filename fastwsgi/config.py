@@ -53,6 +53,9 @@ KNOWN_SETTINGS: list[type[Setting]] = []
 # drops those that load_config() imported.  (gettext, which argparse imports,
 # stays: it has process-wide state, such as bindtextdomain().)
 PARSING_MODULES = ("argparse", "shlex", "glob", "fnmatch", "ipaddress")
+# A module's reference count when only sys.modules holds it (getrefcount()'s
+# argument is the other reference).
+_ONLY_IN_SYS_MODULES = 2
 
 # Searched in this order when no -c is given; only the first one found is read.
 DEFAULT_CONFIG_FILES = ("fastwsgi.conf.py", "gunicorn.conf.py")
@@ -502,10 +505,6 @@ def release_parsing_modules(preloaded: Collection[str]) -> None:
         for name in unused:
             del sys.modules[name]
         gc.collect()  # module dicts and their functions are cycles; this may free more
-
-
-# sys.modules' reference and getrefcount()'s argument.
-_ONLY_IN_SYS_MODULES = 2
 
 
 def _parse_env_args(parser: argparse.ArgumentParser, var: str, text: str) -> argparse.Namespace:

@@ -486,9 +486,8 @@ cdef class Connection:
                 self.state = CS_READING
                 self._process()
             if (self.fd >= 0 and self.server.batching and self.server.app_is_quick
-                    and self.pending() > 0
+                    and 0 < self.pending() < HIGH_WATER
                     and self.resp_iter is None and self.sf_fd < 0 and not self.close_after
-                    and self.pending() < HIGH_WATER
                     and not (self.parsed < self.inlen and not self.in_message)):
                 # Complete responses wait for the end of this epoll batch and
                 # leave together with the other connections' (Server._flush_batch).
