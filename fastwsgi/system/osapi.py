@@ -1,0 +1,89 @@
+"""The OS seam: every call that starts, signals or reaps a process, or reads a clock.
+
+The master's arbiter and supervisor mode's process state machine decide *what* to
+do; this object does it. Tests hand them a fake with the same methods (and failure
+switches, as supervisor's ``DummyOptions.fork_exception`` does) so that spawning,
+back-off, kill-on-timeout and reload decisions run deterministically in
+milliseconds, with no real child and no real time passing.
+
+Rules: methods are thin (one system call each, no policy), keep the os module's
+argument order and errors (``OSError`` with its errno), and nothing outside this
+module calls the functions it wraps when the caller has an ``OSApi`` at hand.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Mapping, Sequence
+
+
+class OSApi:
+    """The real operating system. Stateless: one shared instance is enough."""
+
+    # Processes
+    def fork(self) -> int:
+        return os.fork()
+
+    def execve(self, path: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
+        os.execve(path, list(argv), dict(env))
+
+    def execvpe(self, file: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
+        os.execvpe(file, list(argv), dict(env))
+
+    def exit_now(self, code: int) -> None:
+        """Leave a forked child without running the parent's atexit or finalisers."""
+        os._exit(code)
+
+    def getpid(self) -> int:
+        return os.getpid()
+
+    def setpgid(self, pid: int, pgid: int) -> None:
+        os.setpgid(pid, pgid)
+
+    def setsid(self) -> int:
+        return os.setsid()
+
+    # Signals
+    def kill(self, pid: int, sig: int) -> None:
+        os.kill(pid, sig)
+
+    def killpg(self, pgid: int, sig: int) -> None:
+        os.killpg(pgid, sig)
+
+    def pthread_sigmask(self, how: int, mask: set[signal.Signals] | set[int]) -> set[int]:
+        return set(signal.pthread_sigmask(how, mask))
+
+    # Reaping
+    def waitpid(self, pid: int, options: int) -> tuple[int, int]:
+        return os.waitpid(pid, options)
+
+    def pidfd_open(self, pid: int) -> int:
+        return os.pidfd_open(pid)
+
+    def waitstatus_to_exitcode(self, status: int) -> int:
+        return os.waitstatus_to_exitcode(status)
+
+    # File descriptors
+    def pipe(self) -> tuple[int, int]:
+        return os.pipe2(os.O_CLOEXEC)
+
+    def dup2(self, fd: int, fd2: int, inheritable: bool = True) -> int:
+        return os.dup2(fd, fd2, inheritable)
+
+    def close(self, fd: int) -> None:
+        os.close(fd)
+
+    def set_blocking(self, fd: int, blocking: bool) -> None:
+        os.set_blocking(fd, blocking)
+
+    # Clocks
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+
+REAL_OS = OSApi()
