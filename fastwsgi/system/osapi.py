@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 
 class OSApi:
@@ -42,8 +42,8 @@ class OSApi:
     def setpgid(self, pid: int, pgid: int) -> None:
         os.setpgid(pid, pgid)
 
-    def setsid(self) -> int:
-        return os.setsid()
+    def setsid(self) -> None:
+        os.setsid()
 
     # Signals
     def kill(self, pid: int, sig: int) -> None:
