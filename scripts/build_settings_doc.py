@@ -21,7 +21,7 @@ from fastwsgi.config import Setting, sections
 BANNER = """\
 <!-- Generated file — do not edit. Run: python scripts/build_settings_doc.py -->
 > **Generated file — do not edit.** Update the `Setting` classes in
-> `fastwsgi/settings*.py` and run `python scripts/build_settings_doc.py`.
+> `fastwsgi/config/settings_*.py` and run `python scripts/build_settings_doc.py`.
 """
 
 INTRO = """\

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from fastwsgi import validators as v
 from fastwsgi.config import (
     KNOWN_SETTINGS,
     Config,
@@ -24,6 +23,7 @@ from fastwsgi.config import (
     sections,
     settings_by_name,
 )
+from fastwsgi.config import validators as v
 from fastwsgi.errors import ConfigError, HaltServer
 
 # Every setting name of gunicorn 23 (config.py), kept here on purpose: a
@@ -580,15 +580,15 @@ def test_halt_server_carries_reason_and_status() -> None:
 
 def test_parsing_modules_are_dropped_only_when_nothing_else_holds_them(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from fastwsgi import config
+    from fastwsgi.config import loading
     unused, held, older = (types.ModuleType(f"_fw_parsing_{n}") for n in ("a", "b", "c"))
-    monkeypatch.setattr(config, "PARSING_MODULES", (unused.__name__, held.__name__,
+    monkeypatch.setattr(loading, "PARSING_MODULES", (unused.__name__, held.__name__,
                                                     older.__name__))
     for module in (unused, held, older):
         monkeypatch.setitem(sys.modules, module.__name__, module)
     name = unused.__name__
     del unused  # now only sys.modules has it
-    config.release_parsing_modules(preloaded={older.__name__})
+    loading.release_parsing_modules(preloaded={older.__name__})
     assert name not in sys.modules
     assert sys.modules[held.__name__] is held  # a config file, say, still uses it
     assert older.__name__ in sys.modules  # imported before the configuration was read

@@ -1,4 +1,4 @@
-"""The small pure validators behind every setting (fastwsgi/validators.py)."""
+"""The small pure validators behind every setting (fastwsgi/config/validators.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from fastwsgi import validators as v
+from fastwsgi.config import validators as v
 
 
 @pytest.fixture(autouse=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastwsgi import validators as v
-from fastwsgi.config import Setting
+from fastwsgi.config import validators as v
+from fastwsgi.config.registry import Setting
 
 # The defaults. Their names and parameters are gunicorn's, shown in the docs.
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from fastwsgi import validators as v
-from fastwsgi.config import Setting
+from fastwsgi.config import validators as v
+from fastwsgi.config.registry import Setting
 
 
 class _Ignored(Setting):

@@ -6,8 +6,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fastwsgi import validators as v
-from fastwsgi.config import Setting
+from fastwsgi.config import validators as v
+from fastwsgi.config.registry import Setting
 
 # -- Server Mechanics -----------------------------------------------------------
 

@@ -195,7 +195,7 @@ def validate_string_to_list(val: Any) -> list[str]:
 
 def validate_ip_allow_list(val: Any) -> list[str]:
     """Comma-separated IPs or CIDR networks, or "*" for any address."""
-    import ipaddress  # here, not at the top: see config.PARSING_MODULES
+    import ipaddress  # here, not at the top: see config.loading.PARSING_MODULES
 
     items = validate_string_to_list(val)
     for item in items:
@@ -273,7 +273,7 @@ def _split_host_port(address: str, expected: str) -> tuple[str, str | None]:
 
 
 def _check_ipv6(bracketed: str, expected: str) -> None:
-    import ipaddress  # here, not at the top: see config.PARSING_MODULES
+    import ipaddress  # here, not at the top: see config.loading.PARSING_MODULES
 
     try:
         ipaddress.IPv6Address(bracketed[1:-1].split("%")[0])
@@ -296,7 +296,7 @@ def validate_file_exists(val: Any) -> str | None:
 
 def validate_list_of_existing_files(val: Any) -> list[str]:
     """Existing paths; entries with glob characters are patterns, checked later."""
-    import glob  # here, not at the top: see config.PARSING_MODULES
+    import glob  # here, not at the top: see config.loading.PARSING_MODULES
 
     items = validate_list_string(val)
     for item in items:

@@ -13,7 +13,8 @@ The options are split by section to keep each file readable:
 - ``settings_compat.py``: gunicorn features accepted but ignored (TLS, HTTP/2,
   ASGI, dirty arbiters, control socket, ...).
 
-Importing this module registers all of them (``fastwsgi.config`` does so).
+Importing a module registers its settings; ``fastwsgi.config.catalogue``
+imports every ``settings_*`` module of the package (this one first).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fastwsgi import validators as v
-from fastwsgi.config import Setting
+from fastwsgi.config import validators as v
+from fastwsgi.config.registry import Setting
 
 # -- Config File --------------------------------------------------------------
 
@@ -345,12 +346,3 @@ class HeaderTimeout(_Security):
         client cannot hold a connection open longer than this.
         """
 
-
-# Register the other sections (their order in --help and the docs is
-# fastwsgi.config.SECTION_ORDER, not the import order).
-from fastwsgi import (  # noqa: F401
-    settings_compat,
-    settings_hooks,
-    settings_logging,
-    settings_mechanics,
-)
