@@ -16,7 +16,7 @@ def run(app: Callable[..., Any], bind: str = "127.0.0.1:8000", threads: int = 1,
 
     `settings` are the engine's (keepalive, limit_request_line, ...; see
     fastwsgi.workers.native.EngineSettings)."""
-    from fastwsgi.listeners import create_listener
+    from fastwsgi.system.listeners import create_listener
     from fastwsgi.workers.native import EngineSettings, serve
 
     settings["threads"] = threads

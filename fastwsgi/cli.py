@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from fastwsgi.config import Config, load_config, release_parsing_modules
 from fastwsgi.errors import AppImportError, ConfigError
+from fastwsgi.system.process import prepare_process
 
 LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s"
 LOG_DATEFMT = "%Y-%m-%d %H:%M:%S %z"
@@ -27,15 +28,6 @@ def setup_logging(cfg: Config) -> Any:
                             datefmt=LOG_DATEFMT)
         return logging.getLogger("fastwsgi.error")
     return setup_logging(cfg)
-
-
-def prepare_process(cfg: Config) -> None:
-    """What gunicorn does before anything is bound or loaded."""
-    for key, value in cfg.env.items():
-        os.environ[key] = value
-    if cfg.chdir:
-        os.chdir(cfg.chdir)
-    os.umask(int(cfg.umask))
 
 
 class _Held(logging.Handler):
@@ -112,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     # A new master started by USR2 stays the old one's child (the old one is
     # already detached), so that it knows when to take over the pidfile.
     if cfg.daemon and not os.environ.get("FASTWSGI_MASTER_PID"):
-        from fastwsgi.daemon import daemonize
+        from fastwsgi.system.daemon import daemonize
         daemonize()
 
     from fastwsgi.master import Master

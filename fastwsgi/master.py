@@ -56,13 +56,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from fastwsgi import _core, exits, reexec, reload, systemd
+from fastwsgi import _core, exits, reexec, reload
 from fastwsgi import heartbeat as hb
 from fastwsgi._version import __version__
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
-from fastwsgi.listeners import create_listener, describe
-from fastwsgi.pidfile import Pidfile
-from fastwsgi.proctitle import set_title
+from fastwsgi.system import systemd
+from fastwsgi.system.listeners import create_listener, describe
+from fastwsgi.system.pidfile import Pidfile
+from fastwsgi.system.proctitle import set_title
 from fastwsgi.workers import base as worker_base
 from fastwsgi.workers.base import Worker
 from fastwsgi.workers.native import EngineSettings

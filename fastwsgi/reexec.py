@@ -18,9 +18,9 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-from fastwsgi import systemd
 from fastwsgi.exits import describe_code
-from fastwsgi.proctitle import set_title
+from fastwsgi.system import systemd
+from fastwsgi.system.proctitle import set_title
 
 if TYPE_CHECKING:
     from fastwsgi.master import Master

@@ -29,9 +29,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from fastwsgi import heartbeat as hb
-from fastwsgi import systemd
-from fastwsgi.listeners import create_listener, describe
-from fastwsgi.pidfile import Pidfile
+from fastwsgi.system import systemd
+from fastwsgi.system.listeners import create_listener, describe
+from fastwsgi.system.pidfile import Pidfile
+from fastwsgi.system.process import forget_env, prepare_process
 
 if TYPE_CHECKING:
     from fastwsgi.master import Master
@@ -68,7 +69,7 @@ def reload_config(master: Master) -> bool:
     """Read the configuration again from the same sources (command line,
     environment, config file), as gunicorn's reload does.  False, with
     the reason logged, if it is invalid: the current one stays."""
-    from fastwsgi.cli import prepare_process, setup_logging
+    from fastwsgi.cli import setup_logging
     from fastwsgi.config import load_config
     from fastwsgi.errors import ConfigError
     old = master.cfg
@@ -82,8 +83,7 @@ def reload_config(master: Master) -> bool:
         os.chdir(here)
         master.log.error("Reload failed: %s; the current configuration stays", exc)
         return False
-    for key in old.env:
-        os.environ.pop(key, None)
+    forget_env(old)
     prepare_process(cfg)
     if master.app is None:
         from fastwsgi.loader import prepare_sys_path
@@ -159,9 +159,7 @@ def abandon_reload(master: Master, why: str) -> None:
 
 def restore_process(master: Master, failed: Any) -> None:
     """Undo what applying the abandoned configuration changed in this process."""
-    from fastwsgi.cli import prepare_process
-    for key in failed.env:
-        os.environ.pop(key, None)
+    forget_env(failed)
     prepare_process(master.cfg)
     setup = getattr(master.log, "setup", None)  # logs.Logger rebuilds its handlers
     if setup is not None:

@@ -30,6 +30,7 @@ from fastwsgi.heartbeat import (
     REASON_ORPHANED,
     REASON_RELOAD,
 )
+from fastwsgi.system.process import drop_privileges
 from fastwsgi.workers.hookobjects import HookRequest, HookResponse
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _flush_logs() -> None:
 
 
 def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> int:
-    from fastwsgi.proctitle import set_title
+    from fastwsgi.system.proctitle import set_title
     from fastwsgi.workers.native import make_server
 
     cfg = worker.cfg
@@ -113,7 +114,7 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     # A worker that times out while booting (a slow or stuck import) says where.
     signal.signal(signal.SIGABRT, lambda signum, frame: _abort(master, worker, None, frame))
     cfg.post_fork(master, worker)
-    _drop_privileges(cfg)
+    drop_privileges(cfg)
     if app is None:
         from fastwsgi.loader import load_app
         try:
@@ -160,19 +161,6 @@ def _reset_signals() -> None:
     for sig in MASTER_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, MASTER_SIGNALS)
-
-
-def _drop_privileges(cfg: Any) -> None:
-    if os.getuid() != 0:
-        return
-    uid, gid = cfg.uid, cfg.gid
-    if gid != os.getgid():
-        if cfg.initgroups:
-            import pwd
-            os.initgroups(pwd.getpwuid(uid).pw_name, gid)
-        os.setgid(gid)
-    if uid != os.getuid():
-        os.setuid(uid)
 
 
 def _install_signals(master: Any, worker: Worker, server: Any) -> None:
