@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-installed
-SOURCES := $(wildcard fastwsgi/*.pyx fastwsgi/engine/*.pyx fastwsgi/includes/*.pxd csrc/*.c csrc/*.h) setup.py pyproject.toml
+SOURCES := $(wildcard fastwsgi/*.pyx fastwsgi/*.pxd fastwsgi/engine/*.pyx fastwsgi/engine/*.pxd fastwsgi/includes/*.pxd csrc/*.c csrc/*.h) setup.py pyproject.toml
 
 .PHONY: serve test build bench bench-quick bench-micro debug clean lint
 

@@ -29,6 +29,7 @@ core = Extension(
     extra_compile_args=cflags,
     libraries=["dl"],
     depends=sorted(glob.glob("csrc/*.h") + glob.glob("fastwsgi/engine/*.pyx")
+                   + glob.glob("fastwsgi/engine/*.pxd") + ["fastwsgi/_core.pxd"]
                    + glob.glob("fastwsgi/includes/*.pxd")),
 )
 

@@ -22,14 +22,10 @@ drains.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_DecodeLatin1
-from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memchr, memcmp, memset
 from libc.stdlib cimport malloc, realloc, free
 from libc.stdio cimport snprintf
 
-from fastwsgi.includes.system cimport *
-from fastwsgi.includes.csrc cimport *
-from fastwsgi.includes.python cimport *
 
 import io
 import logging
@@ -43,6 +39,7 @@ include "engine/body.pyx"
 include "engine/start_response.pyx"
 include "engine/serialize.pyx"
 include "engine/connection.pyx"
+include "engine/transport.pyx"
 include "engine/request.pyx"
 include "engine/response.pyx"
 include "engine/threads.pyx"

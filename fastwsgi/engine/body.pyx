@@ -10,10 +10,6 @@
 cdef class Input:
     """wsgi.input over a complete request body (PEP 3333 "input stream")."""
 
-    cdef bytes _data
-    cdef Py_ssize_t _pos
-    cdef object _file
-
     def __cinit__(self, bytes data=b"", file=None):
         self._data = data
         self._pos = 0
@@ -78,9 +74,6 @@ cdef Input _EMPTY_INPUT = Input(b"")
 cdef class FileWrapper:
     """wsgi.file_wrapper: the server sends a regular file with sendfile(2);
     anything else file-like is read in blocks of `blksize`."""
-
-    cdef readonly object filelike
-    cdef readonly Py_ssize_t blksize
 
     def __init__(self, filelike, blksize=8192):
         self.filelike = filelike

@@ -1,6 +1,6 @@
-# One client connection: a sans-I/O HTTP/1.1 state machine plus the two
-# syscalls it makes (recv, send/sendfile).  With fd == -1 it is driven by
-# feed() and read by take_output(), which is how the unit tests run it.
+# One client connection: a sans-I/O HTTP/1.1 state machine; its socket I/O
+# goes through engine/transport.pyx.  With fd == -1 it is driven by feed()
+# and read by take_output(), which is how the unit tests run it.
 #
 # States
 #   CS_READING  reading and answering requests (the usual state)
@@ -20,14 +20,10 @@
 #     after wbuf[:zmark] and before the rest of wbuf (see _flush).
 #   - After a framing error nothing more is parsed from the connection.
 
-cdef enum ConnState:
-    CS_READING = 0
-    CS_SENDING = 1
-    CS_LINGER = 2
-    CS_CLOSED = 3
-
 DEF HIGH_WATER = 262144
 DEF RECV_SIZE = 65536
+# Server.scratch, where every connection's recv() lands first.
+DEF SCRATCH_SIZE = RECV_SIZE
 DEF MAX_HEAD = 1048576
 DEF LINGER_MS = 2000
 DEF SEND_STALL_MS = 60000
@@ -37,85 +33,6 @@ cdef bytes _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 cdef class Connection:
-    cdef Server server
-    cdef readonly int fd
-    cdef readonly int state
-    cdef uint32_t interest
-    cdef bint watched  # in the epoll set (see _want)
-    cdef fw_llhttp_t parser
-
-    # Input: inbuf is either the server's shared scratch buffer (bytes just
-    # received) or rbuf (bytes kept from an earlier read: a partial head, or
-    # requests waiting behind a response).  Offsets are into inbuf.
-    cdef fw_buf_t rbuf
-    cdef char *inbuf
-    cdef size_t inlen
-    cdef size_t parsed
-    cdef size_t head_start
-    cdef bint in_head
-    cdef bint in_message
-
-    # The head being parsed: offsets relative to head_start.
-    cdef size_t method_off, method_len, url_off, url_len
-    cdef size_t field_off, field_len, value_off, value_len
-    cdef HeaderSpan *headers  # grown on demand up to max_headers entries
-    cdef int headers_cap
-    cdef int nheaders
-    cdef int ntrailers
-    cdef int error_status
-    cdef bint method_undecided
-    cdef str error_detail
-    cdef object error_exc
-
-    # The request.
-    cdef dict base_environ  # the listener's, shared by its connections
-    cdef str remote_addr    # REMOTE_ADDR ("" for a unix-socket peer)
-    cdef str remote_port    # REMOTE_PORT, or None (a unix-socket peer has none)
-    cdef dict environ
-    cdef dict cur_environ
-    cdef bint keep_alive
-    cdef bint http10
-    cdef bint is_head
-    cdef fw_buf_t body
-    cdef uint64_t body_len
-    cdef object spool       # the body being spooled to a temporary file
-    cdef int spool_fd
-    cdef object body_file   # the spooled body given to the app; closed after
-
-    # The response.
-    cdef StartResponse sr
-    cdef object result
-    cdef object resp_iter
-    cdef int framing
-    cdef bint bodyless
-    cdef int64_t resp_remaining
-    cdef uint64_t resp_bytes
-    cdef bint close_after
-    cdef fw_buf_t wbuf
-    cdef size_t wsent
-    cdef bytes zbody        # bytes zoff..zend of it go out between wbuf[:zmark] and wbuf[zmark:]
-    cdef size_t zoff, zend, zmark
-    cdef int sf_fd
-    cdef off_t sf_off
-    cdef size_t sf_left
-    cdef double started
-
-    # --threads: the app runs on a pool thread (engine/threads.pyx).
-    cdef bint in_app
-    cdef bint aborted
-    cdef bint flush_queued  # in Server.flush_batch, sent at the end of the batch
-    cdef object drained
-
-    # The peer is a trusted proxy (forwarded_allow_ips); a PROXY protocol
-    # header is still expected before the first request.
-    cdef bint trusted
-    cdef bint proxy_pending
-    cdef bint is_unix
-
-    # Timers, in the server's coarse monotonic milliseconds.
-    cdef int64_t last_active
-    cdef int64_t head_started
-
     def __cinit__(self):
         self.fd = -1
         self.sf_fd = -1
@@ -411,7 +328,7 @@ cdef class Connection:
             if self.in_app:
                 wait_drained(self)
             else:
-                self._flush()
+                flush_output(self)
 
     # ---- I/O ----------------------------------------------------------------
 
@@ -421,32 +338,6 @@ cdef class Connection:
         if self.zbody is not None:
             n += self.zend - self.zoff
         return n
-
-    cdef int _flush(self) except -2:
-        """0: all sent; 1: the socket is full; -1: the connection is gone."""
-        cdef ssize_t n
-        if self.fd < 0:
-            return 0
-        while self.zbody is not None or self.wsent < self.wbuf.len:
-            if self.zbody is not None:
-                n = send_around_zbody(self)
-            else:
-                n = send(self.fd, self.wbuf.data + self.wsent, self.wbuf.len - self.wsent,
-                         MSG_NOSIGNAL)
-                if n > 0:
-                    self.wsent += <size_t>n
-            if n < 0:
-                if errno == EINTR:
-                    continue
-                if errno == EAGAIN:
-                    return 1
-                self.close()
-                return -1
-            self.last_active = self.server.now_ms
-        self.wbuf.len = 0
-        self.wsent = 0
-        fw_buf_to_pool(&self.wbuf, &_blocks, BUF_KEEP)
-        return 0
 
     cdef int _want(self, uint32_t events) except -1:
         """Wait for `events` on the socket (0: for nothing but errors).
@@ -493,7 +384,7 @@ cdef class Connection:
                 # leave together with the other connections' (Server._flush_batch).
                 self.server._defer_flush(self)
                 break
-            r = self._flush()
+            r = flush_output(self)
             if r < 0:
                 return 0
             if r == 0 and self.sf_fd >= 0:
@@ -525,7 +416,7 @@ cdef class Connection:
         if self.state == CS_LINGER:
             return 0
         if self.parsed < self.inlen or self.in_message or self.error_status:
-            shutdown(self.fd, SHUT_WR)
+            tr_shutdown_write(self)
             self.state = CS_LINGER
             self.last_active = self.server.now_ms
             self._want(EPOLLIN)
@@ -560,12 +451,11 @@ cdef class Connection:
         cdef ssize_t n
         cdef Server server = self.server
         if self.state == CS_LINGER:
-            n = recv(self.fd, server.scratch, RECV_SIZE, 0)
-            if n == 0 or (n < 0 and errno != EAGAIN and errno != EINTR):
+            if tr_recv(self, server.scratch, SCRATCH_SIZE) == IO_GONE:
                 self.close()
             return 0
         if self.rbuf.len == 0:
-            n = recv(self.fd, server.scratch, RECV_SIZE, 0)
+            n = tr_recv(self, server.scratch, SCRATCH_SIZE)
             if n > 0:
                 self.inbuf = server.scratch
                 self.inlen = <size_t>n
@@ -574,21 +464,18 @@ cdef class Connection:
         else:
             if fw_buf_reserve(&self.rbuf, RECV_SIZE) < 0:
                 raise MemoryError()
-            n = recv(self.fd, self.rbuf.data + self.rbuf.len, self.rbuf.cap - self.rbuf.len, 0)
+            n = tr_recv(self, self.rbuf.data + self.rbuf.len, self.rbuf.cap - self.rbuf.len)
             if n > 0:
                 self.rbuf.len += <size_t>n
                 self.inbuf = self.rbuf.data
                 self.inlen = self.rbuf.len
-        if n == 0:
+        if n == IO_GONE:
             self.close()
             return 0
-        if n < 0:
-            if errno != EAGAIN and errno != EINTR:
-                self.close()
-            else:
-                # Nothing yet (a new connection handed over before its
-                # request): from now on, wait for it.
-                self._want(EPOLLIN)
+        if n == IO_AGAIN:
+            # Nothing yet (a new connection handed over before its
+            # request): from now on, wait for it.
+            self._want(EPOLLIN)
             return 0
         self.last_active = server.now_ms
         try:
@@ -627,7 +514,7 @@ cdef class Connection:
         RST (the client retries it elsewhere, as after any keep-alive close)."""
         if self.fd < 0 or not self.is_idle():
             return 0
-        shutdown(self.fd, SHUT_WR)
+        tr_shutdown_write(self)
         self.state = CS_LINGER
         self.last_active = self.server.now_ms
         self._want(EPOLLIN)
@@ -650,7 +537,7 @@ cdef class Connection:
             close_result(self)
         drop_body(self)
         if self.fd >= 0:
-            close(self.fd)
+            tr_close(self)
             self.server._forget(self.fd)
             self.fd = -1
         self.sr.write_cb = None

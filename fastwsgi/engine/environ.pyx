@@ -3,13 +3,6 @@
 # (copied per request); request keys are set here.  Common header names map
 # to interned keys through csrc's table, so no key str is built for them.
 
-cdef struct HeaderSpan:
-    size_t name_off
-    size_t name_len
-    size_t value_off
-    size_t value_len
-
-
 cdef tuple _HEADER_KEYS = tuple(
     sys.intern(fw_header_cgi_name(i).decode("ascii")) for i in range(fw_header_count()))
 

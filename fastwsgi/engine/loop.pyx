@@ -9,7 +9,6 @@
 # new connection instead of all (no thundering herd).
 
 DEF MAX_EVENTS = 256
-DEF SCRATCH_SIZE = 65536
 DEF ACCEPT_BATCH = 64
 DEF EVICT_IDLE_MS = 250
 # Events handled before the responses they produced are sent (see _flush_batch).
@@ -34,56 +33,6 @@ cdef class Server:
     """Serve a WSGI app on already-bound listening sockets until stopped.
 
     Used by fastwsgi.run() and by each worker process of the master."""
-
-    cdef object app
-    cdef list listeners
-    cdef list base_environs
-    cdef list defer_accept
-    cdef list nodelay_per_socket
-    cdef readonly int epfd
-    cdef list conns
-    cdef readonly int nconns
-    cdef int max_conns
-    cdef bint accepting
-    cdef char *scratch
-    cdef epoll_event *events
-
-    cdef readonly uint64_t requests
-    cdef readonly object current
-    cdef readonly double current_since
-    cdef readonly bint stopping
-    cdef int64_t stop_deadline
-    cdef int64_t now_ms
-    cdef int64_t next_sweep
-
-    # settings
-    cdef size_t limit_request_line
-    cdef int max_headers
-    cdef size_t limit_request_field_size
-    cdef uint64_t limit_request_body
-    cdef size_t spool_threshold
-    cdef uint64_t max_requests
-    cdef int64_t keepalive_ms
-    cdef int64_t header_timeout_ms
-    cdef int64_t graceful_timeout_ms
-    cdef str script_name
-    cdef object error_logger
-    cdef object on_response
-    cdef object pre_request
-    cdef object tick
-    cdef bint timing
-    cdef int threads
-    cdef AppPool pool
-    cdef readonly bint batching
-    cdef readonly bint app_is_quick
-    cdef double app_time_avg
-    cdef list flush_batch
-    cdef list secure_headers
-    cdef bint scheme_initials[256]
-    cdef frozenset forwarders
-    cdef AddressPolicy forwarded_policy
-    cdef AddressPolicy proxy_policy
-    cdef str proxy_mode
 
     def __init__(self, app, listeners=(), *, keepalive=75.0, header_timeout=30.0,
                  limit_request_line=4094, limit_request_fields=100,

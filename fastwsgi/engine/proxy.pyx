@@ -22,11 +22,6 @@ cdef class AddressPolicy:
     """An allow list of addresses and networks ("*" for any), with a cache
     of the answers: connections come from a handful of proxies."""
 
-    cdef bint any
-    cdef set addresses  # plain addresses, packed by _packed_address()
-    cdef list networks  # the other entries, as ipaddress networks
-    cdef dict cache
-
     def __init__(self, entries):
         self.any = "*" in entries
         self.addresses = set()

@@ -133,39 +133,6 @@ cdef int write_body(Connection c, bytes chunk) except -1:
     return 0
 
 
-cdef ssize_t send_around_zbody(Connection c) noexcept:
-    """One sendmsg of wbuf[wsent:zmark], zbody[zoff:zend], wbuf[zmark:];
-    advances the offsets past what the socket took."""
-    cdef iovec iov[3]
-    cdef msghdr msg
-    cdef size_t n, head = c.zmark - c.wsent, zleft = c.zend - c.zoff
-    cdef ssize_t sent
-    iov[0].iov_base = c.wbuf.data + c.wsent
-    iov[0].iov_len = head
-    iov[1].iov_base = PyBytes_AS_STRING(c.zbody) + c.zoff
-    iov[1].iov_len = zleft
-    iov[2].iov_base = c.wbuf.data + c.zmark
-    iov[2].iov_len = c.wbuf.len - c.zmark
-    memset(&msg, 0, sizeof(msg))
-    msg.msg_iov = iov
-    msg.msg_iovlen = 3
-    sent = sendmsg(c.fd, &msg, MSG_NOSIGNAL)
-    if sent < 0:
-        return sent
-    n = <size_t>sent
-    if n < head:
-        c.wsent += n
-        return sent
-    c.wsent = c.zmark
-    n -= head
-    if n < zleft:
-        c.zoff += n
-        return sent
-    c.zbody = None
-    c.wsent += n - zleft
-    return sent
-
-
 cdef bint try_sendfile(Connection c, FileWrapper wrapper) except -1:
     """wsgi.file_wrapper over a regular file: the body goes by sendfile(2)."""
     import stat
@@ -194,29 +161,6 @@ cdef bint try_sendfile(Connection c, FileWrapper wrapper) except -1:
     if c.framing == FR_LENGTH:
         c.resp_remaining = 0
     return True
-
-
-cdef int sendfile_step(Connection c) except -2:
-    """0: file sent; 1: the socket is full; -1: the connection is gone."""
-    cdef ssize_t n
-    while c.sf_left > 0:
-        n = sendfile(c.fd, c.sf_fd, &c.sf_off, min(c.sf_left, <size_t>0x40000000))
-        if n < 0:
-            if errno == EINTR:
-                continue
-            if errno == EAGAIN:
-                return 1
-            c.close()
-            return -1
-        if n == 0:
-            # The file shrank under us: the promised length cannot be met.
-            c.keep_alive = False
-            break
-        c.sf_left -= <size_t>n
-        c.resp_bytes += <uint64_t>n
-    c.sf_fd = -1
-    end_response(c, True)
-    return 0
 
 
 cdef int end_response(Connection c, bint complete) except -1:

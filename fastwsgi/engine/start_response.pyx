@@ -42,17 +42,6 @@ cdef int64_t _parse_content_length(const char *p, Py_ssize_t n) except -2:
 
 
 cdef class StartResponse:
-    cdef fw_buf_t hbuf
-    cdef readonly object status
-    cdef readonly object headers
-    cdef int status_code
-    cdef bint called
-    cdef bint headers_sent
-    cdef int64_t content_length
-    cdef bint app_close
-    cdef int app_flags
-    cdef object write_cb
-
     def __dealloc__(self):
         fw_buf_free(&self.hbuf)
 

@@ -24,11 +24,6 @@ import threading
 
 
 cdef class AppPool:
-    cdef object jobs
-    cdef object done
-    cdef readonly int efd
-    cdef list threads
-
     def __cinit__(self):
         self.efd = -1
 
@@ -97,7 +92,7 @@ def _app_thread(AppPool pool):
 cdef int drive_for_app(Connection c) except -1:
     """The app runs on a pool thread: send what it has produced, and let
     it go on once the socket has taken everything."""
-    cdef int r = c._flush()
+    cdef int r = flush_output(c)
     if r > 0:
         c.state = CS_SENDING
         c._want(EPOLLOUT)

@@ -18,16 +18,19 @@ cdef extern from "<errno.h>" nogil:
         ENOMEM
         EPERM
         EPROTO
+        EINVAL
+        ENOSYS
+
+
+cdef extern from "<sys/types.h>" nogil:
+    ctypedef long off_t
 
 
 cdef extern from "<unistd.h>" nogil:
     int close(int fd)
     ssize_t write(int fd, const void *buf, size_t count)
     ssize_t read(int fd, void *buf, size_t count)
-
-
-cdef extern from "<sys/types.h>" nogil:
-    ctypedef long off_t
+    ssize_t pread(int fd, void *buf, size_t count, off_t offset)
 
 
 cdef extern from "<sys/socket.h>" nogil:

@@ -1,0 +1,205 @@
+# Server (engine/loop.pyx) and Connection (engine/connection.pyx): every field
+# and cdef method, declared once.  The functions of the other engine parts
+# take a Connection and use what is declared here.
+
+cdef enum ConnState:
+    CS_READING = 0   # reading and answering requests (the usual state)
+    CS_SENDING = 1   # a response did not fit the socket: waiting for EPOLLOUT
+    CS_LINGER = 2    # last response sent, our side shut: input read and dropped
+    CS_CLOSED = 3
+
+# How a connection's bytes reach the peer (engine/transport.pyx dispatches
+# on it): the kernel socket, or a TLS session over it.
+cdef enum Transport:
+    TR_PLAIN = 0
+
+# One request header as offsets into the request head (engine/environ.pyx).
+cdef struct HeaderSpan:
+    size_t name_off
+    size_t name_len
+    size_t value_off
+    size_t value_len
+
+
+cdef class Connection:
+    cdef Server server
+    cdef readonly int fd
+    cdef readonly int state      # ConnState
+    cdef int transport           # Transport
+    cdef uint32_t interest
+    cdef bint watched            # in the epoll set (see _want)
+    cdef fw_llhttp_t parser
+
+    # Input: inbuf is either the server's shared scratch buffer (bytes just
+    # received) or rbuf (bytes kept from an earlier read: a partial head, or
+    # requests waiting behind a response).  Offsets are into inbuf.
+    cdef fw_buf_t rbuf
+    cdef char *inbuf
+    cdef size_t inlen
+    cdef size_t parsed
+    cdef size_t head_start
+    cdef bint in_head
+    cdef bint in_message
+
+    # The head being parsed: offsets relative to head_start.
+    cdef size_t method_off, method_len, url_off, url_len
+    cdef size_t field_off, field_len, value_off, value_len
+    cdef HeaderSpan *headers     # grown on demand up to max_headers entries
+    cdef int headers_cap
+    cdef int nheaders
+    cdef int ntrailers
+    cdef int error_status
+    cdef bint method_undecided
+    cdef str error_detail
+    cdef object error_exc
+
+    # The request.
+    cdef dict base_environ       # the listener's, shared by its connections
+    cdef str remote_addr         # REMOTE_ADDR ("" for a unix-socket peer)
+    cdef str remote_port         # REMOTE_PORT, or None (a unix-socket peer has none)
+    cdef dict environ
+    cdef dict cur_environ
+    cdef bint keep_alive
+    cdef bint http10
+    cdef bint is_head
+    cdef fw_buf_t body
+    cdef uint64_t body_len
+    cdef object spool            # the body being spooled to a temporary file
+    cdef int spool_fd
+    cdef object body_file        # the spooled body given to the app; closed after
+
+    # The response.
+    cdef StartResponse sr
+    cdef object result
+    cdef object resp_iter
+    cdef int framing
+    cdef bint bodyless
+    cdef int64_t resp_remaining
+    cdef uint64_t resp_bytes
+    cdef bint close_after
+    cdef fw_buf_t wbuf
+    cdef size_t wsent
+    cdef bytes zbody             # bytes zoff..zend of it go out between wbuf[:zmark] and wbuf[zmark:]
+    cdef size_t zoff, zend, zmark
+    cdef int sf_fd
+    cdef off_t sf_off
+    cdef size_t sf_left
+    cdef double started
+
+    # --threads: the app runs on a pool thread (engine/threads.pyx).
+    cdef bint in_app
+    cdef bint aborted
+    cdef bint flush_queued       # in Server.flush_batch, sent at the end of the batch
+    cdef object drained
+
+    # The peer is a trusted proxy (forwarded_allow_ips); a PROXY protocol
+    # header is still expected before the first request.
+    cdef bint trusted
+    cdef bint proxy_pending
+    cdef bint is_unix
+
+    # Timers, in the server's coarse monotonic milliseconds.
+    cdef int64_t last_active
+    cdef int64_t head_started
+
+    cdef int _init(self, Server server, int fd, dict base_environ, str remote_addr,
+                   str remote_port, bint trusted=*, bint proxy_pending=*) except -1
+
+    # llhttp callbacks (engine/llhttp.pyx routes them here): 0 to go on,
+    # -1 after _fail() recorded why the request is refused, FW_HPE_PAUSED.
+    cdef int _fail(self, int status, str detail) noexcept
+    cdef int _on_message_begin(self) noexcept
+    cdef int _on_method(self, const char *at, size_t n) noexcept
+    cdef int _on_url(self, const char *at, size_t n) noexcept
+    cdef int _on_header_field(self, const char *at, size_t n) noexcept
+    cdef int _on_header_value(self, const char *at, size_t n) noexcept
+    cdef inline int _check_field_size(self) noexcept
+    cdef int _on_header_complete(self) noexcept
+    cdef int _grow_headers(self) noexcept
+    cdef int _on_headers_complete(self) noexcept
+    cdef int _on_body(self, const char *at, size_t n) noexcept
+    cdef int _on_message_complete(self) noexcept
+
+    cdef int _process(self) except -1
+    cdef int _reject(self, int err) except -1
+    cdef int _dispatch(self) except -1
+    cdef int _call_app(self) except -1
+
+    cdef inline size_t pending(self) noexcept
+    cdef int _want(self, uint32_t events) except -1
+    cdef int _drive(self) except -1
+    cdef int _finish(self) except -1
+    cdef int _stash_input(self) except -1
+    cdef int on_readable(self) except -1
+    cdef int on_writable(self) except -1
+    cdef int on_event(self, uint32_t events) except -1
+    cdef bint is_idle(self)
+    cdef int close_idle(self) except -1
+    cpdef close(self)
+
+
+cdef class Server:
+    cdef object app
+    cdef list listeners
+    cdef list base_environs
+    cdef list defer_accept
+    cdef list nodelay_per_socket
+    cdef readonly int epfd
+    cdef list conns              # Connection by fd, None where there is none
+    cdef readonly int nconns
+    cdef int max_conns
+    cdef bint accepting
+    cdef char *scratch           # the receive buffer shared by all connections
+    cdef epoll_event *events
+
+    cdef readonly uint64_t requests
+    cdef readonly object current
+    cdef readonly double current_since
+    cdef readonly bint stopping
+    cdef int64_t stop_deadline
+    cdef int64_t now_ms
+    cdef int64_t next_sweep
+
+    # settings
+    cdef size_t limit_request_line
+    cdef int max_headers
+    cdef size_t limit_request_field_size
+    cdef uint64_t limit_request_body
+    cdef size_t spool_threshold
+    cdef uint64_t max_requests
+    cdef int64_t keepalive_ms
+    cdef int64_t header_timeout_ms
+    cdef int64_t graceful_timeout_ms
+    cdef str script_name
+    cdef object error_logger
+    cdef object on_response
+    cdef object pre_request
+    cdef object tick
+    cdef bint timing
+    cdef int threads
+    cdef AppPool pool
+    cdef readonly bint batching
+    cdef readonly bint app_is_quick
+    cdef double app_time_avg
+    cdef list flush_batch
+    cdef list secure_headers
+    cdef bint scheme_initials[256]
+    cdef frozenset forwarders
+    cdef AddressPolicy forwarded_policy
+    cdef AddressPolicy proxy_policy
+    cdef str proxy_mode
+
+    cdef void _clock(self) noexcept
+    cdef int _app_timed(self, double seconds) except -1
+    cdef int _defer_flush(self, Connection conn) except -1
+    cdef int _flush_batch_now(self) except -1
+    cdef int _pool_ready(self) except -1
+    cdef int _service(self, Connection conn, uint32_t events) except -1
+    cdef int _begin_stop(self, bint graceful) except -1
+    cdef int _listen(self, bint on) except -1
+    cdef int _accept(self, int index) except -1
+    cdef bint _evict_idle(self) except -1
+    cdef void _forget(self, int fd) noexcept
+    cdef int _sweep(self) except -1
+    cdef int _close_all(self) except -1
+    cdef void log_error(self, str message, object exc)
