@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
         from fastwsgi.system.daemon import daemonize
         daemonize()
 
-    from fastwsgi.master import Master
+    from fastwsgi.arbiter.master import Master
     try:
         code = Master(cfg, log, app=app, argv=argv, cwd=start_cwd).run()
     except RuntimeError as exc:  # a live pidfile, and the like

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, AppImportError
-from fastwsgi.heartbeat import (
+from fastwsgi.system.process import drop_privileges
+from fastwsgi.workers.heartbeat import (
     BOOTING,
     READY,
     REASON_MAX_REQUESTS,
@@ -30,7 +31,6 @@ from fastwsgi.heartbeat import (
     REASON_ORPHANED,
     REASON_RELOAD,
 )
-from fastwsgi.system.process import drop_privileges
 from fastwsgi.workers.hookobjects import HookRequest, HookResponse
 
 if TYPE_CHECKING:

@@ -601,7 +601,7 @@ def test_the_master_keeps_no_module_only_parsing_needed() -> None:
             "before = set(sys.modules)\n"
             "load_config(['app:app', '--workers', '2'])\n"
             "release_parsing_modules(before)\n"
-            "import fastwsgi.master, fastwsgi.loader, fastwsgi.logs\n"
+            "import fastwsgi.arbiter.master, fastwsgi.loader, fastwsgi.logs\n"
             "print(sorted({'argparse', 'shlex', 'dataclasses'} & set(sys.modules)))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "GUNICORN_CMD_ARGS": "",

@@ -14,8 +14,8 @@ from __future__ import annotations
 import signal
 from typing import TYPE_CHECKING, Any
 
-from fastwsgi import heartbeat as hb
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR
+from fastwsgi.workers import heartbeat as hb
 
 if TYPE_CHECKING:
     from fastwsgi.workers.base import Worker
