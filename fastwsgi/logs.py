@@ -521,6 +521,27 @@ def setup_logging(cfg: Config) -> Logger:
     return Logger(cfg)
 
 
+class HeldRecords(logging.Handler):
+    """Keeps what is logged while the configuration is read (its warnings
+    about unknown names), to be logged once the configured logs exist, or
+    printed to stderr when they never will (a config error, --print-config)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def replay(self, log: Any) -> None:
+        for record in self.records:
+            log.log(record.levelno, "%s", record.getMessage())
+
+    def print(self) -> None:
+        for record in self.records:
+            print(f"{record.levelname.capitalize()}: {record.getMessage()}", file=sys.stderr)
+
+
 def _is_ours(handler: logging.Handler) -> bool:
     return bool(getattr(handler, _OURS, False))
 
