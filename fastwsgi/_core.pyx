@@ -5,18 +5,26 @@ here so that they compile into one extension and call each other as C.
 
 Theory of operation
 -------------------
-Server (engine/loop.pyx) owns the epoll set, the listeners and a table of
-Connections indexed by fd.  A readable connection recv()s into its buffer and
-feeds the bytes to llhttp (engine/llhttp.pyx), whose C callbacks record the
-request head as offsets into that buffer; the head becomes an environ at
-headers-complete (engine/environ.pyx), the body is collected by the loop
-(engine/body.pyx), and at message-complete the parser pauses so that the app is
-called with the whole request (engine/connection.pyx, engine/request.pyx).
-The response is produced (engine/response.pyx) and serialised
-(engine/serialize.pyx) into the connection's write buffer and sent
-once per batch of pipelined requests; a response that does not fit the socket
-waits for EPOLLOUT, and a streaming iterable is advanced only as the socket
-drains.
+Every class's fields and cdef methods are declared in _core.pxd (which
+includes engine/server.pxd and engine/parts.pxd).  One request, one pass:
+  1. accept: Server (engine/loop.pyx) owns the epoll set, the listeners and a
+     table of Connections indexed by fd;
+  2. read: a readable Connection (engine/connection.pyx) receives through
+     engine/transport.pyx, the one place that talks to a client socket;
+  3. parse: llhttp's C callbacks (engine/llhttp.pyx) record the request head
+     as offsets into the connection's buffer; at message-complete the parser
+     pauses, so that one request at a time is answered;
+  4. environ: engine/request.pyx validates the head and builds the environ
+     (engine/environ.pyx); the body is collected before the app is called
+     (engine/body.pyx);
+  5. app: Connection._dispatch calls it inline or hands it to an executor
+     (engine/executors.pyx); Connection.phase (enum Phase) says where the
+     response is, and Connection._enter() is its only writer;
+  6. serialize: engine/response.pyx frames the app's result, and
+     engine/serialize.pyx writes the head into the connection's buffer;
+  7. send: transport.pyx's flush_output, once per batch of pipelined
+     requests; a response that does not fit the socket waits for EPOLLOUT,
+     and a streaming iterable is advanced only as the socket drains.
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
@@ -42,7 +50,7 @@ include "engine/connection.pyx"
 include "engine/transport.pyx"
 include "engine/request.pyx"
 include "engine/response.pyx"
-include "engine/threads.pyx"
+include "engine/executors.pyx"
 include "engine/loop.pyx"
 
 

@@ -31,6 +31,26 @@ DEF BUF_KEEP = 65536
 
 cdef bytes _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
+# The response phase's edges (enum Phase in server.pxd), as a bit set of the
+# phases each one may go to; Connection._enter() refuses any other move.
+#   IDLE      -> APP        a complete request is handed to the app (_dispatch)
+#   IDLE      -> CLOSING    a request refused (_reject), or the connection closed
+#   APP       -> STREAMING  the app returned an iterable to advance (start_body)
+#   APP       -> SENDFILE   it returned a file_wrapper over a regular file
+#   APP, STREAMING, SENDFILE -> IDLE     the response is complete and the
+#                           connection is kept (end_response)
+#   APP, STREAMING, SENDFILE -> CLOSING  it is the last response (end_response,
+#                           close)
+#   CLOSING   -> CLOSING    closing again is harmless
+cdef unsigned int _PHASE_EDGES[5]
+_PHASE_EDGES[:] = [
+    (1 << PH_APP) | (1 << PH_CLOSING),                                            # from IDLE
+    (1 << PH_STREAMING) | (1 << PH_SENDFILE) | (1 << PH_IDLE) | (1 << PH_CLOSING),  # from APP
+    (1 << PH_IDLE) | (1 << PH_CLOSING),                                           # from STREAMING
+    (1 << PH_IDLE) | (1 << PH_CLOSING),                                           # from SENDFILE
+    1 << PH_CLOSING,                                                              # from CLOSING
+]
+
 
 cdef class Connection:
     def __cinit__(self):
@@ -46,7 +66,8 @@ cdef class Connection:
         free(self.headers)
 
     cdef int _init(self, Server server, int fd, dict base_environ, str remote_addr,
-                   str remote_port, bint trusted=False, bint proxy_pending=False) except -1:
+                   str remote_port, bint trusted=False, bint proxy_pending=False,
+                   bint is_unix=False) except -1:
         self.server = server
         self.fd = fd
         self.base_environ = base_environ
@@ -54,6 +75,7 @@ cdef class Connection:
         self.remote_port = remote_port
         self.trusted = trusted
         self.proxy_pending = proxy_pending
+        self.is_unix = is_unix
         fw_llhttp.init(&self.parser, FW_HTTP_REQUEST, &_llhttp_settings)
         # Version digits are checked in _start_request (505 for 0.x/2.x,
         # HTTP/1.2 served as 1.1) instead of llhttp's blanket 400.
@@ -193,6 +215,15 @@ cdef class Connection:
         # before the parser looks at the next one.
         return FW_HPE_PAUSED
 
+    # ---- the response phase -------------------------------------------------
+
+    cdef inline int _enter(self, int phase) except -1:
+        """The only writer of self.phase: move along one edge of _PHASE_EDGES."""
+        if not (_PHASE_EDGES[self.phase] >> phase) & 1:
+            raise RuntimeError(f"response phase {self.phase} -> {phase} is not a transition")
+        self.phase = phase
+        return 0
+
     # ---- parsing and dispatch ---------------------------------------------
 
     cdef int _process(self) except -1:
@@ -202,9 +233,9 @@ cdef class Connection:
             # An unknown method's token was cut short: decide now (501 or
             # 400) if the byte after it has come, else wait for it.
             return self._reject(FW_HPE_INVALID_METHOD)
-        while (self.state == CS_READING and not self.close_after and not self.in_app
+        while (self.state == CS_READING and self.phase == PH_IDLE and not self.in_app
                and not self.proxy_pending and not self.method_undecided
-               and self.resp_iter is None and self.sf_fd < 0 and self.parsed < self.inlen):
+               and self.parsed < self.inlen):
             if not self.in_message:
                 self.head_start = self.parsed
             err = fw_llhttp.execute(&self.parser, self.inbuf + self.parsed, self.inlen - self.parsed)
@@ -223,7 +254,7 @@ cdef class Connection:
                 if self.environ is not None:
                     self._dispatch()
                 else:
-                    self.close_after = True
+                    self._enter(PH_CLOSING)
             else:
                 self._reject(err)
         if self.in_head and self.inlen - self.head_start > MAX_HEAD:
@@ -262,7 +293,7 @@ cdef class Connection:
         answer = error_response(status, detail)
         _append(&self.wbuf, PyBytes_AS_STRING(answer), <size_t>PyBytes_GET_SIZE(answer))
         self.keep_alive = False
-        self.close_after = True
+        self._enter(PH_CLOSING)
         self.parsed = self.inlen
         self.in_head = self.in_message = False
         return 0
@@ -282,9 +313,15 @@ cdef class Connection:
         self.resp_bytes = 0
         if server.timing:
             self.started = _monotonic()
-        if server.pool is not None:
+        self._enter(PH_APP)
+        # The executor seam: who calls the app.  Inline (the default), the
+        # loop thread calls it now.  Otherwise an Executor (engine/executors.pyx)
+        # runs run_app_offloaded(self) elsewhere while the loop goes on with
+        # the other connections; in_app marks the response as the executor's
+        # until it hands the connection back (Executor.finished).
+        if server.executor is not None:
             self.in_app = True
-            server.pool.submit(self)
+            server.executor.submit(self)
             return 0
         server.current = environ
         server.current_since = server.now_ms * 0.001
@@ -326,7 +363,7 @@ cdef class Connection:
         write_body(self, data)
         if self.fd >= 0 and self.pending() >= HIGH_WATER:
             if self.in_app:
-                wait_drained(self)
+                self.server.executor.wait_drained(self)
             else:
                 flush_output(self)
 
@@ -368,17 +405,15 @@ cdef class Connection:
         while self.state != CS_CLOSED:
             if self.in_app:
                 # Checked on every turn: _process() may just have handed the
-                # next pipelined request to the pool.
-                return drive_for_app(self)
-            if self.resp_iter is not None:
+                # next pipelined request to the executor.
+                return self._drive_for_executor()
+            if self.phase == PH_STREAMING:
                 pump(self)
-            elif (not self.close_after and self.sf_fd < 0 and self.parsed < self.inlen
-                    and self.state != CS_LINGER):
+            elif self.phase == PH_IDLE and self.parsed < self.inlen and self.state != CS_LINGER:
                 self.state = CS_READING
                 self._process()
             if (self.fd >= 0 and self.server.batching and self.server.app_is_quick
-                    and 0 < self.pending() < HIGH_WATER
-                    and self.resp_iter is None and self.sf_fd < 0 and not self.close_after
+                    and 0 < self.pending() < HIGH_WATER and self.phase == PH_IDLE
                     and not (self.parsed < self.inlen and not self.in_message)):
                 # Complete responses wait for the end of this epoll batch and
                 # leave together with the other connections' (Server._flush_batch).
@@ -387,7 +422,7 @@ cdef class Connection:
             r = flush_output(self)
             if r < 0:
                 return 0
-            if r == 0 and self.sf_fd >= 0:
+            if r == 0 and self.phase == PH_SENDFILE:
                 r = sendfile_step(self)
                 if r < 0:
                     return 0
@@ -395,9 +430,9 @@ cdef class Connection:
                 self.state = CS_SENDING
                 self._want(EPOLLOUT)
                 return 0
-            if self.resp_iter is not None:
+            if self.phase == PH_STREAMING:
                 continue
-            if self.close_after:
+            if self.phase == PH_CLOSING:
                 self._finish()
                 return 0
             if self.parsed < self.inlen and not self.in_message and not self.proxy_pending:
@@ -406,6 +441,19 @@ cdef class Connection:
         if self.state != CS_CLOSED:
             self.state = CS_READING
             self._want(EPOLLIN)
+        return 0
+
+    cdef int _drive_for_executor(self) except -1:
+        """While the executor owns the response: send what it has produced,
+        and let it go on once the socket has taken everything."""
+        cdef int r = flush_output(self)
+        if r > 0:
+            self.state = CS_SENDING
+            self._want(EPOLLOUT)
+        elif r == 0:
+            self.state = CS_READING
+            self._want(0)
+            self.server.executor.release(self)
         return 0
 
     cdef int _finish(self) except -1:
@@ -504,9 +552,8 @@ cdef class Connection:
 
     cdef bint is_idle(self):
         """Between requests, with nothing to send: safe to close at will."""
-        return (self.state == CS_READING and not self.in_message and not self.in_app
-                and self.rbuf.len == 0
-                and self.resp_iter is None and self.sf_fd < 0 and self.pending() == 0)
+        return (self.state == CS_READING and self.phase == PH_IDLE and not self.in_message
+                and not self.in_app and self.rbuf.len == 0 and self.pending() == 0)
 
     cdef int close_idle(self) except -1:
         """Close an idle keep-alive connection with a FIN, then drain: a
@@ -525,16 +572,25 @@ cdef class Connection:
         if self.state == CS_CLOSED:
             return
         self.state = CS_CLOSED
+        self.keep_alive = False
         if self.in_app:
-            # The pool thread owns the response; it sees `aborted`, stops
+            # The executor owns the response; it sees `aborted`, stops
             # iterating and calls close() on the iterable itself.
             self.aborted = True
-            if self.drained is not None:
-                self.drained.set()
-        elif self.resp_iter is not None or self.result is not None:
+            self.server.executor.release(self)
+            self._close_socket()
+            return
+        if self.phase != PH_APP:
+            # (During an inline app call the call's own end, end_response,
+            # moves the phase on.)
+            self._enter(PH_CLOSING)
+        if self.resp_iter is not None or self.result is not None:
             self.resp_iter = None
             self.cur_environ = None
             close_result(self)
+        self._close_socket()
+
+    cdef int _close_socket(self) except -1:
         drop_body(self)
         if self.fd >= 0:
             tr_close(self)
@@ -547,6 +603,7 @@ cdef class Connection:
         fw_buf_free(&self.body)
         self.inbuf = NULL
         self.inlen = self.parsed = 0
+        return 0
 
     # ---- sans-I/O interface for tests --------------------------------------
 
@@ -575,5 +632,5 @@ cdef class Connection:
 
     @property
     def closing(self) -> bool:
-        return self.close_after or self.state in (CS_LINGER, CS_CLOSED)
+        return self.phase == PH_CLOSING or self.state in (CS_LINGER, CS_CLOSED)
 

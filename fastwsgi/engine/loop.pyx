@@ -16,7 +16,7 @@ DEF FLUSH_EVERY = 16
 # Batching responses is for apps whose calls average under this (see _app_timed).
 DEF QUICK_APP_SECONDS = 0.0002
 DEF LISTENER_BIT = 0x100000000
-DEF POOL_KEY = 0x200000000
+DEF EXECUTOR_KEY = 0x200000000
 
 cdef extern from "<time.h>" nogil:
     enum:
@@ -129,15 +129,15 @@ cdef class Server:
             sock.setblocking(False)
         self._listen(True)
         if self.threads > 1:
-            self.pool = AppPool(self.threads)
+            self.executor = ThreadPool(self.threads)
             ev.events = EPOLLIN
-            ev.data.u64 = POOL_KEY
-            epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.pool.efd, &ev)
+            ev.data.u64 = EXECUTOR_KEY
+            epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.executor.efd, &ev)
         self.next_sweep = self.now_ms + 1000
         try:
             while not (self.stopping and (self.nconns == 0 or self.now_ms >= self.stop_deadline)):
                 timeout = 1000 if not self.stopping else 100
-                if self.pool is None:
+                if self.executor is None:
                     n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
                 else:
                     # Let the app threads run while the loop waits.
@@ -152,8 +152,8 @@ cdef class Server:
                     if i and i % FLUSH_EVERY == 0:
                         self._flush_batch_now()
                     key = self.events[i].data.u64
-                    if key == POOL_KEY:
-                        self._pool_ready()
+                    if key == EXECUTOR_KEY:
+                        self._executor_ready()
                         continue
                     if key & LISTENER_BIT:
                         self._accept(<int>(key & 0xffff))
@@ -168,9 +168,9 @@ cdef class Server:
                 PyErr_CheckSignals()
         finally:
             self._close_all()
-            if self.pool is not None:
-                self.pool.shutdown()
-                self.pool = None
+            if self.executor is not None:
+                self.executor.shutdown()
+                self.executor = None
 
     def stop(self, graceful=True):
         """Stop serving; with graceful, finish the requests under way first
@@ -218,9 +218,9 @@ cdef class Server:
             self.batching = True
         return 0
 
-    cdef int _pool_ready(self) except -1:
+    cdef int _executor_ready(self) except -1:
         cdef Connection conn
-        for obj in self.pool.take_finished():
+        for obj in self.executor.take_finished():
             self._service(<Connection>obj, EPOLLOUT)
         return 0
 
@@ -296,8 +296,8 @@ cdef class Server:
             # gunicorn; it is the local proxy, so it is trusted.
             conn._init(self, fd, self.base_environs[index], remote, port or None,
                        not remote or self.forwarded_policy.allows(remote),
-                       self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)))
-            conn.is_unix = addr.ss_family == AF_UNIX
+                       self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)),
+                       addr.ss_family == AF_UNIX)
             while len(self.conns) <= fd:
                 self.conns.extend([None] * (len(self.conns) + 64))
             self.conns[fd] = conn

@@ -1,6 +1,6 @@
 # The small classes a Connection holds: the app's start_response, wsgi.input,
-# wsgi.file_wrapper, an allow list of proxy addresses, the --threads pool.
-# Defined in start_response.pyx, body.pyx, proxy.pyx and threads.pyx.
+# wsgi.file_wrapper, an allow list of proxy addresses, the app's executor.
+# Defined in start_response.pyx, body.pyx, proxy.pyx and executors.pyx.
 
 
 cdef class StartResponse:
@@ -42,13 +42,21 @@ cdef class AddressPolicy:
     cdef object _lookup(self, str address)
 
 
-cdef class AppPool:
-    cdef object jobs
-    cdef object done
-    cdef readonly int efd
-    cdef list threads
+# engine/executors.pyx: who calls the app off the loop thread (the seam is
+# described there).  Subclasses override submit, wait_drained, release and
+# shutdown.
+cdef class Executor:
+    cdef object done             # connections handed back to the loop
+    cdef readonly int efd        # readable when done has some
 
     cdef int submit(self, Connection conn) except -1
-    cdef void wake(self) noexcept
+    cdef int wait_drained(self, Connection conn) except -1
+    cdef int release(self, Connection conn) except -1
+    cpdef shutdown(self)
     cdef int finished(self, Connection conn) except -1
     cdef list take_finished(self)
+
+
+cdef class ThreadPool(Executor):
+    cdef object jobs
+    cdef list threads

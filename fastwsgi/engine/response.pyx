@@ -27,6 +27,7 @@ cdef int start_body(Connection c) except -1:
         c.resp_iter = iter(result)
     except Exception as exc:
         return app_failed(c, exc)
+    c._enter(PH_STREAMING)
     return pump(c)
 
 
@@ -158,6 +159,7 @@ cdef bint try_sendfile(Connection c, FileWrapper wrapper) except -1:
     c.sf_fd = fileno
     c.sf_off = offset
     c.sf_left = size
+    c._enter(PH_SENDFILE)
     if c.framing == FR_LENGTH:
         c.resp_remaining = 0
     return True
@@ -190,8 +192,8 @@ cdef int end_response(Connection c, bint complete) except -1:
                                _monotonic() - c.started if server.timing else 0.0)
         except Exception as exc:
             server.log_error("Exception in the access log or post_request hook", exc)
-    if not c.keep_alive:
-        c.close_after = True
+    # -> IDLE (the next request may be parsed) or -> CLOSING
+    c._enter(PH_IDLE if c.keep_alive else PH_CLOSING)
     return 0
 
 
@@ -229,6 +231,6 @@ cdef int app_failed(Connection c, object exc) except -1:
 
 
 cdef int abort_response(Connection c) except -1:
-    if c.resp_iter is not None or c.result is not None or c.sf_fd >= 0:
+    if c.phase == PH_APP or c.phase == PH_STREAMING or c.phase == PH_SENDFILE:
         end_response(c, False)
     return 0

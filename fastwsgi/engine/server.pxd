@@ -1,12 +1,27 @@
 # Server (engine/loop.pyx) and Connection (engine/connection.pyx): every field
 # and cdef method, declared once.  The functions of the other engine parts
-# take a Connection and use what is declared here.
+# take a Connection and use what is declared here; each group of fields says
+# which part writes it (the others only read it).  The request path, one pass:
+#   loop.pyx (accept) -> connection.pyx (read, parse via llhttp.pyx, phase)
+#   -> request.pyx (head -> environ, body) -> connection.pyx _dispatch
+#   (app: inline, or an executor, executors.pyx) -> response.pyx (framing,
+#   serialize.pyx) -> transport.pyx (send).
 
 cdef enum ConnState:
     CS_READING = 0   # reading and answering requests (the usual state)
     CS_SENDING = 1   # a response did not fit the socket: waiting for EPOLLOUT
     CS_LINGER = 2    # last response sent, our side shut: input read and dropped
     CS_CLOSED = 3
+
+# Where the connection's current response is (Connection._enter is the only
+# writer; the edges are in connection.pyx).  One request is answered at a
+# time, so this is also where the connection is in its request/response cycle.
+cdef enum Phase:
+    PH_IDLE = 0       # no response under way: the next request may be parsed
+    PH_APP = 1        # the app is being called (inline or on an executor)
+    PH_STREAMING = 2  # the app's iterable is advanced as the socket drains
+    PH_SENDFILE = 3   # a wsgi.file_wrapper file is going out by sendfile
+    PH_CLOSING = 4    # the last response is written: close once it is sent
 
 # How a connection's bytes reach the peer (engine/transport.pyx dispatches
 # on it): the kernel socket, or a TLS session over it.
@@ -25,11 +40,13 @@ cdef class Connection:
     cdef Server server
     cdef readonly int fd
     cdef readonly int state      # ConnState
+    cdef int phase               # Phase; written only by _enter()
     cdef int transport           # Transport
     cdef uint32_t interest
     cdef bint watched            # in the epoll set (see _want)
     cdef fw_llhttp_t parser
 
+    # Written by connection.pyx (parsing) and transport.pyx (nothing else).
     # Input: inbuf is either the server's shared scratch buffer (bytes just
     # received) or rbuf (bytes kept from an earlier read: a partial head, or
     # requests waiting behind a response).  Offsets are into inbuf.
@@ -53,7 +70,8 @@ cdef class Connection:
     cdef str error_detail
     cdef object error_exc
 
-    # The request.
+    # The request: written by request.pyx (the head's meaning, the body) and
+    # _dispatch.
     cdef dict base_environ       # the listener's, shared by its connections
     cdef str remote_addr         # REMOTE_ADDR ("" for a unix-socket peer)
     cdef str remote_port         # REMOTE_PORT, or None (a unix-socket peer has none)
@@ -68,7 +86,8 @@ cdef class Connection:
     cdef int spool_fd
     cdef object body_file        # the spooled body given to the app; closed after
 
-    # The response.
+    # The response: written by response.pyx; the send progress (wsent,
+    # zoff/zbody, sf_off/sf_left) by transport.pyx.
     cdef StartResponse sr
     cdef object result
     cdef object resp_iter
@@ -76,7 +95,6 @@ cdef class Connection:
     cdef bint bodyless
     cdef int64_t resp_remaining
     cdef uint64_t resp_bytes
-    cdef bint close_after
     cdef fw_buf_t wbuf
     cdef size_t wsent
     cdef bytes zbody             # bytes zoff..zend of it go out between wbuf[:zmark] and wbuf[zmark:]
@@ -86,11 +104,14 @@ cdef class Connection:
     cdef size_t sf_left
     cdef double started
 
-    # --threads: the app runs on a pool thread (engine/threads.pyx).
+    # An executor (engine/executors.pyx) calls the app off the loop thread:
+    # in_app while the response is the executor's; aborted when the
+    # connection closed under it; waiter is the executor's per-connection
+    # wake-up (Executor.wait_drained / release).
     cdef bint in_app
     cdef bint aborted
+    cdef object waiter
     cdef bint flush_queued       # in Server.flush_batch, sent at the end of the batch
-    cdef object drained
 
     # The peer is a trusted proxy (forwarded_allow_ips); a PROXY protocol
     # header is still expected before the first request.
@@ -103,7 +124,8 @@ cdef class Connection:
     cdef int64_t head_started
 
     cdef int _init(self, Server server, int fd, dict base_environ, str remote_addr,
-                   str remote_port, bint trusted=*, bint proxy_pending=*) except -1
+                   str remote_port, bint trusted=*, bint proxy_pending=*,
+                   bint is_unix=*) except -1
 
     # llhttp callbacks (engine/llhttp.pyx routes them here): 0 to go on,
     # -1 after _fail() recorded why the request is refused, FW_HPE_PAUSED.
@@ -120,6 +142,7 @@ cdef class Connection:
     cdef int _on_body(self, const char *at, size_t n) noexcept
     cdef int _on_message_complete(self) noexcept
 
+    cdef inline int _enter(self, int phase) except -1
     cdef int _process(self) except -1
     cdef int _reject(self, int err) except -1
     cdef int _dispatch(self) except -1
@@ -128,6 +151,7 @@ cdef class Connection:
     cdef inline size_t pending(self) noexcept
     cdef int _want(self, uint32_t events) except -1
     cdef int _drive(self) except -1
+    cdef int _drive_for_executor(self) except -1
     cdef int _finish(self) except -1
     cdef int _stash_input(self) except -1
     cdef int on_readable(self) except -1
@@ -136,6 +160,7 @@ cdef class Connection:
     cdef bint is_idle(self)
     cdef int close_idle(self) except -1
     cpdef close(self)
+    cdef int _close_socket(self) except -1
 
 
 cdef class Server:
@@ -177,7 +202,7 @@ cdef class Server:
     cdef object tick
     cdef bint timing
     cdef int threads
-    cdef AppPool pool
+    cdef Executor executor       # None: the app is called inline, in the loop thread
     cdef readonly bint batching
     cdef readonly bint app_is_quick
     cdef double app_time_avg
@@ -193,7 +218,7 @@ cdef class Server:
     cdef int _app_timed(self, double seconds) except -1
     cdef int _defer_flush(self, Connection conn) except -1
     cdef int _flush_batch_now(self) except -1
-    cdef int _pool_ready(self) except -1
+    cdef int _executor_ready(self) except -1
     cdef int _service(self, Connection conn, uint32_t events) except -1
     cdef int _begin_stop(self, bint graceful) except -1
     cdef int _listen(self, bint on) except -1
