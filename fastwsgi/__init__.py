@@ -14,14 +14,16 @@ def run(app: Callable[..., Any], bind: str = "127.0.0.1:8000", threads: int = 1,
         **settings: Any) -> None:
     """Serve `app` in this process until SIGTERM/SIGINT.
 
-    `settings` are the engine's (keepalive, limit_request_line, ...; see
-    fastwsgi.workers.native.EngineSettings)."""
+    `settings` are the engine's (keepalive, limit_request_line, ...: the
+    settings marked ``engine`` in the registry, fastwsgi.engine.settings),
+    validated as the command line's are; a wrong name or value raises
+    before anything is bound."""
     from fastwsgi.system.listeners import create_listener
     from fastwsgi.workers.native import EngineSettings, serve
 
-    settings["threads"] = threads
+    engine = EngineSettings(threads=threads, **settings)
     listener = create_listener(bind)
     try:
-        serve(app, [listener], EngineSettings(**settings))
+        serve(app, [listener], engine)
     finally:
         listener.close()

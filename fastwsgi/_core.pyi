@@ -4,6 +4,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from socket import socket
 from typing import Any, TypeAlias
 
+from fastwsgi.engine.settings import EngineSettings
+
 WSGIApp: TypeAlias = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -19,33 +21,16 @@ class Server:
         self,
         app: WSGIApp,
         listeners: Sequence[socket] = (),
+        settings: EngineSettings | None = None,
         *,
-        keepalive: float = 75.0,
-        header_timeout: float = 30.0,
-        limit_request_line: int = 4094,
-        limit_request_fields: int = 100,
-        limit_request_field_size: int = 8190,
-        limit_request_body: int = 0,
-        spool_threshold: int = 1 << 20,
-        max_requests: int = 0,
-        worker_connections: int = 1000,
-        graceful_timeout: float = 30.0,
-        script_name: str = "",
         url_scheme: str = "http",
         errors: Any = None,
-        multiprocess: bool = False,
         multithread: bool = False,
         error_logger: Any = None,
         on_response: Callable[[dict[str, Any], str, list[tuple[str, str]], int, float], None]
         | None = None,
         pre_request: Callable[[dict[str, Any]], None] | None = None,
         tick: Callable[[], None] | None = None,
-        threads: int = 1,
-        secure_scheme_headers: dict[str, str] | None = None,
-        forwarded_allow_ips: Sequence[str] = ("127.0.0.1", "::1"),
-        forwarder_headers: Sequence[str] = ("SCRIPT_NAME", "PATH_INFO"),
-        proxy_protocol: str = "off",
-        proxy_allow_ips: Sequence[str] = ("127.0.0.1", "::1"),
     ) -> None: ...
     def serve(self) -> None: ...
     def stop(self, graceful: bool = True) -> None: ...

@@ -38,6 +38,7 @@ from wsgiref.validate import WSGIWarning
 import pytest
 
 from fastwsgi import _core
+from fastwsgi.engine.settings import EngineSettings
 from tests.apps import echo
 from tests.support import ServerProcess, run_server
 
@@ -243,7 +244,7 @@ def check_invalid(case: Case, output: bytes) -> None:
 
 def engine_replay(case: Case, pieces: list[bytes]) -> tuple[bytes, bool]:
     app = echo.validated_app if case.use_validator else echo.app
-    conn = _core.Server(app, limit_request_body=LIMIT_REQUEST_BODY).connection()
+    conn = _core.Server(app, settings=EngineSettings(limit_request_body=LIMIT_REQUEST_BODY)).connection()
     out = []
     with warnings.catch_warnings():
         # The validator warns about methods outside RFC 9110's list; the

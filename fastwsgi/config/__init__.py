@@ -31,6 +31,7 @@ from fastwsgi.config.registry import (
     SECTION_ORDER,
     SOURCE_CLI,
     Setting,
+    engine_settings_list,
     ignored_setting_names,
     invalid_value_message,
     sections,
@@ -42,7 +43,7 @@ catalogue.load()
 
 __all__ = [
     "KNOWN_SETTINGS", "PARSING_MODULES", "SECTION_ORDER", "SOURCE_CLI", "Config", "Setting",
-    "apply_config_namespace", "ignored_setting_names", "invalid_value_message",
+    "apply_config_namespace", "engine_settings_list", "ignored_setting_names", "invalid_value_message",
     "is_supervisor_config", "load_config", "load_config_location", "release_parsing_modules",
     "resolve_worker_mode", "sections", "settings_by_name",
 ]

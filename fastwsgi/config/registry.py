@@ -82,6 +82,9 @@ class Setting(metaclass=SettingMeta):
     desc: ClassVar[str] = ""  # first line is the short help
     short: ClassVar[str] = ""
     implemented: ClassVar[bool] = True  # False: accepted for compatibility, no effect
+    # True: the worker's engine reads it (fastwsgi.engine.settings.EngineSettings
+    # has one attribute per such setting, and fastwsgi.run() takes its name).
+    engine: ClassVar[bool] = False
     order: ClassVar[int] = -1
 
     @classmethod
@@ -123,6 +126,11 @@ class Setting(metaclass=SettingMeta):
 
 def settings_by_name() -> dict[str, type[Setting]]:
     return {cls.name: cls for cls in KNOWN_SETTINGS}
+
+
+def engine_settings_list() -> list[type[Setting]]:
+    """The settings the engine reads (``engine = True``), in registration order."""
+    return [cls for cls in KNOWN_SETTINGS if cls.engine]
 
 
 def ignored_setting_names() -> list[str]:

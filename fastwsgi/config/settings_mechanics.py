@@ -203,6 +203,7 @@ class TmpUploadDir(_Mechanics):
 
 class SpoolThreshold(_Mechanics):
     name = "spool_threshold"
+    engine = True
     cli = ("--spool-threshold",)
     meta = "BYTES"
     validator = v.validate_non_negative_int
@@ -216,6 +217,7 @@ class SpoolThreshold(_Mechanics):
 
 class SecureSchemeHeaders(_Mechanics):
     name = "secure_scheme_headers"
+    engine = True
     validator = v.validate_dict
     default: ClassVar[dict[str, str]] = {
         "X-FORWARDED-PROTOCOL": "ssl",
@@ -233,6 +235,7 @@ class SecureSchemeHeaders(_Mechanics):
 
 class ForwardedAllowIPs(_Mechanics):
     name = "forwarded_allow_ips"
+    engine = True
     cli = ("--forwarded-allow-ips",)
     meta = "STRING"
     validator = v.validate_ip_allow_list
@@ -253,6 +256,7 @@ class ForwardedAllowIPs(_Mechanics):
 
 class ForwarderHeaders(_Mechanics):
     name = "forwarder_headers"
+    engine = True
     cli = ("--forwarder-headers",)
     meta = "STRING"
     validator = v.validate_string_to_list
@@ -305,6 +309,7 @@ class RawPasteGlobalConf(_Ignored):
 
 class ProxyProtocol(_Mechanics):
     name = "proxy_protocol"
+    engine = True
     cli = ("--proxy-protocol",)
     meta = "MODE"
     nargs = "?"
@@ -321,6 +326,7 @@ class ProxyProtocol(_Mechanics):
 
 class ProxyAllowIPs(_Mechanics):
     name = "proxy_allow_ips"
+    engine = True
     cli = ("--proxy-allow-from",)
     meta = "STRING"
     validator = v.validate_ip_allow_list

@@ -161,6 +161,7 @@ class WorkerClass(_WorkerProcesses):
 
 class Threads(_WorkerProcesses):
     name = "threads"
+    engine = True
     cli = ("--threads",)
     meta = "INT"
     validator = v.validate_pos_int
@@ -176,6 +177,7 @@ class Threads(_WorkerProcesses):
 
 class WorkerConnections(_WorkerProcesses):
     name = "worker_connections"
+    engine = True
     cli = ("--worker-connections",)
     meta = "INT"
     validator = v.validate_pos_int
@@ -189,6 +191,7 @@ class WorkerConnections(_WorkerProcesses):
 
 class MaxRequests(_WorkerProcesses):
     name = "max_requests"
+    engine = True
     cli = ("--max-requests",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -230,6 +233,7 @@ class Timeout(_WorkerProcesses):
 
 class GracefulTimeout(_WorkerProcesses):
     name = "graceful_timeout"
+    engine = True
     cli = ("--graceful-timeout",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -244,6 +248,7 @@ class GracefulTimeout(_WorkerProcesses):
 
 class Keepalive(_WorkerProcesses):
     name = "keepalive"
+    engine = True
     cli = ("--keep-alive",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -280,6 +285,7 @@ class _Security(Setting):
 
 class LimitRequestLine(_Security):
     name = "limit_request_line"
+    engine = True
     cli = ("--limit-request-line",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -295,6 +301,7 @@ class LimitRequestLine(_Security):
 
 class LimitRequestFields(_Security):
     name = "limit_request_fields"
+    engine = True
     cli = ("--limit-request-fields",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -308,6 +315,7 @@ class LimitRequestFields(_Security):
 
 class LimitRequestFieldSize(_Security):
     name = "limit_request_field_size"
+    engine = True
     cli = ("--limit-request-field_size", "--limit-request-field-size")
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -321,6 +329,7 @@ class LimitRequestFieldSize(_Security):
 
 class LimitRequestBody(_Security):
     name = "limit_request_body"
+    engine = True
     cli = ("--limit-request-body",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -335,6 +344,7 @@ class LimitRequestBody(_Security):
 
 class HeaderTimeout(_Security):
     name = "header_timeout"
+    engine = True
     cli = ("--header-timeout",)
     meta = "SECONDS"
     validator = v.validate_non_negative_number

@@ -193,14 +193,27 @@ def validate_string_to_list(val: Any) -> list[str]:
     return [item for item in validate_list_string(val) if item]
 
 
+def _is_plain_address(text: str) -> bool:
+    """An IPv4 or IPv6 address, checked without ipaddress: the engine
+    validates the default allow lists in every worker, and a module imported
+    there stays resident."""
+    import socket
+
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def validate_ip_allow_list(val: Any) -> list[str]:
     """Comma-separated IPs or CIDR networks, or "*" for any address."""
-    import ipaddress  # here, not at the top: see config.loading.PARSING_MODULES
-
     items = validate_string_to_list(val)
     for item in items:
-        if item == "*":
+        if item == "*" or _is_plain_address(item):
             continue
+        import ipaddress  # only for a network: see config.loading.PARSING_MODULES
+
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:

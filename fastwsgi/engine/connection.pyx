@@ -208,7 +208,9 @@ cdef class Connection:
         # then closed: what would follow is not HTTP/1.1 we serve.
         # "close" anywhere in Connection wins (RFC 9112 §9.6), also in HTTP/1.0
         # where llhttp only looks for keep-alive.
-        self.keep_alive = (fw_llhttp.should_keep_alive(&self.parser) and not self.parser.upgrade
+        # keepalive 0 disables keep-alive: this is the connection's last response.
+        self.keep_alive = (self.server.keepalive_ms > 0
+                           and fw_llhttp.should_keep_alive(&self.parser) and not self.parser.upgrade
                            and not self.parser.flags & FW_F_CONNECTION_CLOSE)
         self.in_message = False
         # Pause, so that execute() returns here and the request is answered

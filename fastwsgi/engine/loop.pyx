@@ -9,6 +9,9 @@
 # new connection instead of all (no thundering herd).
 
 DEF MAX_EVENTS = 256
+# gunicorn's caps: limit_request_line and limit_request_fields are at most these.
+DEF MAX_REQUEST_LINE = 8190
+DEF MAX_HEADERS = 32768
 DEF ACCEPT_BATCH = 64
 DEF EVICT_IDLE_MS = 250
 # Events handled before the responses they produced are sent (see _flush_batch).
@@ -34,46 +37,47 @@ cdef class Server:
 
     Used by fastwsgi.run() and by each worker process of the master."""
 
-    def __init__(self, app, listeners=(), *, keepalive=75.0, header_timeout=30.0,
-                 limit_request_line=4094, limit_request_fields=100,
-                 limit_request_field_size=8190, limit_request_body=0,
-                 spool_threshold=1 << 20, max_requests=0, worker_connections=1000,
-                 graceful_timeout=30.0, script_name="", url_scheme="http", errors=None,
-                 multiprocess=False, multithread=False, error_logger=None,
-                 on_response=None, pre_request=None, tick=None, threads=1,
-                 secure_scheme_headers=None, forwarded_allow_ips=("127.0.0.1", "::1"),
-                 forwarder_headers=("SCRIPT_NAME", "PATH_INFO"), proxy_protocol="off",
-                 proxy_allow_ips=("127.0.0.1", "::1")):
+    def __init__(self, app, listeners=(), settings=None, *, url_scheme="http", errors=None,
+                 multithread=False, error_logger=None, on_response=None, pre_request=None,
+                 tick=None):
+        """`settings` is a fastwsgi.engine.settings.EngineSettings (None: the
+        registry's defaults); the keywords are the worker's hooks."""
+        if settings is None:
+            from fastwsgi.engine.settings import EngineSettings
+            settings = EngineSettings()
+        s = settings
         self.app = app
         self.listeners = list(listeners)
         self.epfd = -1
         self.conns = []
         self.accepting = True
-        # gunicorn: 0 means no limit for the line and field size; the field
-        # count is capped at 32768 whatever is asked.
-        self.limit_request_line = limit_request_line
-        self.max_headers = min(limit_request_fields or 32768, 32768)
-        self.limit_request_field_size = limit_request_field_size
-        self.limit_request_body = limit_request_body
-        self.spool_threshold = spool_threshold
-        self.max_requests = max_requests
-        self.max_conns = worker_connections if worker_connections > 0 else 1 << 30
-        self.keepalive_ms = <int64_t>(keepalive * 1000)
-        self.header_timeout_ms = <int64_t>(header_timeout * 1000)
-        self.graceful_timeout_ms = <int64_t>(graceful_timeout * 1000)
-        self.script_name = script_name.rstrip("/")
+        # gunicorn's meaning of the limits: limit_request_line 0 is no limit
+        # and larger values are capped at 8190; limit_request_fields 0, or
+        # above 32768, is 32768; limit_request_field_size 0 is no limit (the
+        # whole head stays bounded by MAX_HEAD).
+        self.limit_request_line = min(s.limit_request_line, MAX_REQUEST_LINE)
+        self.max_headers = min(s.limit_request_fields or MAX_HEADERS, MAX_HEADERS)
+        self.limit_request_field_size = s.limit_request_field_size
+        self.limit_request_body = s.limit_request_body
+        self.spool_threshold = s.spool_threshold
+        self.max_requests = s.max_requests
+        self.max_conns = s.worker_connections if s.worker_connections > 0 else 1 << 30
+        # keepalive 0: no connection is kept after its response (each says
+        # Connection: close; see Connection._on_message_complete).
+        self.keepalive_ms = <int64_t>(s.keepalive * 1000)
+        self.header_timeout_ms = <int64_t>(s.header_timeout * 1000)
+        self.graceful_timeout_ms = <int64_t>(s.graceful_timeout * 1000)
+        self.script_name = s.script_name.rstrip("/")
         self.error_logger = error_logger or logging.getLogger("fastwsgi.error")
         self.on_response = on_response
         self.pre_request = pre_request
         self.timing = on_response is not None
         self.tick = tick
-        self.threads = threads
+        self.threads = s.threads
         self.batching = True
         self.app_is_quick = True
         self.flush_batch = []
-        if secure_scheme_headers is None:
-            secure_scheme_headers = {"X-FORWARDED-PROTOCOL": "ssl", "X-FORWARDED-PROTO": "https",
-                                     "X-FORWARDED-SSL": "on"}
+        secure_scheme_headers = s.secure_scheme_headers
         self.secure_headers = [("HTTP_" + name.upper().replace("-", "_"), value)
                                for name, value in secure_scheme_headers.items()]
         # First letters (lower-cased) of those names: a request with no
@@ -81,10 +85,12 @@ cdef class Server:
         for name in secure_scheme_headers:
             if name:
                 self.scheme_initials[ord(name[0].lower()) & 0xFF] = True
-        self.forwarders = frozenset(h.strip().upper() for h in forwarder_headers if h.strip())
-        self.forwarded_policy = AddressPolicy(list(forwarded_allow_ips))
-        self.proxy_policy = AddressPolicy(list(proxy_allow_ips))
-        self.proxy_mode = proxy_protocol or "off"
+        self.forwarders = frozenset(h.strip().upper() for h in s.forwarder_headers if h.strip())
+        self.forwarded_policy = AddressPolicy(list(s.forwarded_allow_ips))
+        self.proxy_policy = AddressPolicy(list(s.proxy_allow_ips))
+        self.proxy_mode = s.proxy_protocol or "off"
+        multiprocess = s.multiprocess
+        threads = s.threads
         multithread = multithread or threads > 1
         self.base_environs = []
         self.defer_accept = []

@@ -335,28 +335,17 @@ def max_requests_for(cfg: Any) -> int:
 
 
 def engine_settings(cfg: Any, num_workers: int) -> EngineSettings:
-    """What the engine needs from the configuration, for one worker (its
-    own max_requests jitter; multiprocess when the master runs several)."""
+    """What the engine needs from the configuration, for one worker: the
+    engine's settings as configured (the registry says which), with this
+    worker's own max_requests jitter, the threads of its mode, SCRIPT_NAME,
+    and multiprocess when the master runs several."""
     from fastwsgi.workers.native import EngineSettings
     mode, threads, _ = cfg.worker_mode
-    return EngineSettings(
-        keepalive=float(cfg.keepalive), header_timeout=float(cfg.header_timeout),
-        limit_request_line=int(cfg.limit_request_line),
-        limit_request_fields=int(cfg.limit_request_fields),
-        limit_request_field_size=int(cfg.limit_request_field_size),
-        limit_request_body=int(cfg.limit_request_body),
-        spool_threshold=int(cfg.spool_threshold),
-        max_requests=max_requests_for(cfg),
-        worker_connections=int(cfg.worker_connections),
-        graceful_timeout=float(cfg.graceful_timeout),
-        script_name=cfg.env.get("SCRIPT_NAME", os.environ.get("SCRIPT_NAME", "")),
-        multiprocess=num_workers > 1,
+    return EngineSettings.from_config(
+        cfg, max_requests=max_requests_for(cfg),
         threads=threads if mode == "threaded" else 1,
-        secure_scheme_headers=dict(cfg.secure_scheme_headers),
-        forwarded_allow_ips=list(cfg.forwarded_allow_ips),
-        forwarder_headers=list(cfg.forwarder_headers),
-        proxy_protocol=str(cfg.proxy_protocol),
-        proxy_allow_ips=list(cfg.proxy_allow_ips))
+        script_name=cfg.env.get("SCRIPT_NAME", os.environ.get("SCRIPT_NAME", "")),
+        multiprocess=num_workers > 1)
 
 
 __all__ = ["BOOTING", "Worker", "engine_settings", "max_requests_for", "run"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fastwsgi import _core
+from fastwsgi.engine.settings import EngineSettings
 from tests.apps.echo import read_body
 
 CORPUS = Path(__file__).resolve().parents[1] / "requests"
@@ -131,7 +132,7 @@ class Setup:
 
     def connection(self) -> Any:
         if self.server is None:
-            self.server = _core.Server(self.app, **self.server_kw)
+            self.server = _core.Server(self.app, settings=EngineSettings(**self.server_kw))
         self.app.reset()
         return self.server.connection(proxy=self.proxy)
 

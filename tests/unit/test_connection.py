@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fastwsgi import _core
+from fastwsgi.engine.settings import EngineSettings
 
 Environ = dict[str, Any]
 
@@ -20,7 +21,8 @@ def hello(environ: Environ, start_response: Callable[..., Any]) -> Iterable[byte
 
 
 def make(app: Callable[..., Any] = hello, **settings: Any) -> Any:
-    return _core.Server(wsgiref.validate.validator(app), **settings).connection()
+    return _core.Server(wsgiref.validate.validator(app),
+                        settings=EngineSettings(**settings)).connection()
 
 
 def responses(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
@@ -225,7 +227,7 @@ def test_forwarded_allow_ips_match_as_ipaddress_does(allow: list[str]) -> None:
     # only for networks); the answers must be ipaddress's.
     import ipaddress
     networks = [ipaddress.ip_network(entry, strict=False) for entry in allow]
-    server = _core.Server(_scheme, forwarded_allow_ips=allow)
+    server = _core.Server(_scheme, settings=EngineSettings(forwarded_allow_ips=allow))
     for peer in _PEERS:
         try:
             address = ipaddress.ip_address(peer)
