@@ -395,6 +395,9 @@ def test_client_vanishing_mid_response(serve: Serve, tmp_path: Path, how: str) -
 
 def test_slow_client_does_not_delay_another(serve: Serve) -> None:
     srv = serve(APP)
+    with Client(srv) as warm:  # readiness: the worker serves (boot time is not under test)
+        warm.send(request("/hello/warm"))
+        assert warm.response().status == 200
     head = request("/hello/slow")
     durations = []
     with Client(srv) as slow:
