@@ -41,6 +41,7 @@ from fastwsgi import _core
 from fastwsgi.engine.settings import EngineSettings
 from tests.apps import echo
 from tests.support import ServerProcess, run_server
+from tests.support.http import Response, split_responses
 
 CORPUS = Path(__file__).resolve().parent / "requests"
 PROBE = b"GET /probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
@@ -152,51 +153,22 @@ SENDERS: dict[str, Callable[[bytes, str], list[bytes]]] = {
 
 # ---- responses -----------------------------------------------------------------
 
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def echo(self) -> dict[str, str]:
-        if "x-echo" in self.headers:  # HEAD: the document is in a header
-            return json.loads(self.headers["x-echo"])  # type: ignore[no-any-return]
-        return json.loads(self.body)  # type: ignore[no-any-return]
+def echoed(resp: Response) -> dict[str, Any]:
+    """The echo app's document: the body, or for HEAD the X-Echo header."""
+    if "x-echo" in resp.headers:  # HEAD: the document is in a header
+        return json.loads(resp.headers["x-echo"])  # type: ignore[no-any-return]
+    return json.loads(resp.body)  # type: ignore[no-any-return]
 
 
 def parse_responses(data: bytes, head_at: Collection[int] = ()) -> tuple[list[Response], bytes]:
-    """Split the bytes a server sent into responses (Content-Length framed, as
-    both the echo app and error responses are).  `head_at`: indexes of final
-    responses that answer HEAD, which have no body.  Returns the responses
-    and whatever bytes did not make a whole one."""
-    out: list[Response] = []
-    final = 0
-    while data:
-        head, sep, rest = data.partition(b"\r\n\r\n")
-        if not sep:
-            break
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        status = int(lines[0].split(" ")[1])
-        if status < 200 or final in head_at:
-            length = 0
-        else:
-            length = int(headers.get("content-length", "-1"))
-            if length < 0 or len(rest) < length:
-                break
-        if status >= 200:
-            final += 1
-        out.append(Response(status, headers, rest[:length]))
-        data = rest[length:]
-    return out, data
+    """The responses a server sent (``head_at``: indexes of the final ones
+    that answer HEAD), and whatever bytes did not make a whole one."""
+    return split_responses(data, head_at)
 
 
 def check_echo(resp: Response, want: dict[str, Any]) -> None:
     assert resp.status == 200, resp
-    doc = resp.echo()
+    doc = echoed(resp)
     got: dict[str, Any] = {
         "method": doc.pop("REQUEST_METHOD"),
         "path": doc.pop("PATH_INFO"),
@@ -227,7 +199,7 @@ def check_valid(case: Case, output: bytes) -> None:
         # RFC 9112 9.6: a server that is about to close says so.
         assert responses[n - 1].headers.get("connection", "").lower() == "close"
     else:
-        probe = responses[n].echo()
+        probe = echoed(responses[n])
         assert responses[n].status == 200 and probe["PATH_INFO"] == "/probe"
 
 
@@ -364,7 +336,7 @@ def check_upgrade_answered_then_closed(output: bytes) -> None:
     responses, rest = parse_responses(output)
     assert rest == b""
     assert [r.status for r in responses] == [200]
-    assert responses[0].echo()["PATH_INFO"] == "/ws"
+    assert echoed(responses[0])["PATH_INFO"] == "/ws"
     assert responses[0].headers.get("connection", "").lower() == "close"
 
 

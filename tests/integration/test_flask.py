@@ -9,8 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Client, Response, request
-from tests.support import run_server
+from tests.support import Client, Response, request, run_server
 
 APP = "tests.apps.basic:validated_flask_app"
 

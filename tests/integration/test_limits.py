@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.conftest import Client, request, worker_pid
-from tests.support import ServerProcess, run_server
+from tests.support import Client, ServerProcess, request, run_server, worker_pid
 
 APP = "tests.apps.basic:app"
 Serve = Callable[..., ServerProcess]

@@ -13,12 +13,12 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.integration.test_master_support import (
+from tests.support import ROOT
+from tests.support.master import (
     Run,
     start_fixture,  # noqa: F401 - the `start` fixture
     wait_for,
 )
-from tests.support import ROOT
 
 Start = Callable[..., Run]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_master_support import (
+from tests.support import ROOT
+from tests.support.http import request
+from tests.support.master import (
     Load,
     Run,
     read_one,
-    request_bytes,
     start_fixture,  # noqa: F401 - the `start` fixture
     wait_for,
 )
-from tests.support import ROOT
 
 Start = Callable[..., Run]
 
@@ -71,7 +71,7 @@ def test_every_exit_is_logged_with_its_reason(start: Start) -> None:
     run = start("--workers", "1")
     first = run.worker_pid()
     with run.connect() as s:  # the worker crashes with exit status 7 mid-request
-        s.sendall(request_bytes("/exit?code=7"))
+        s.sendall(request("/exit?code=7"))
         assert read_one(s) is None
     run.wait_log(rf"Worker \(pid:{first}\) exited with code 7")
     second = run.worker_pid()
@@ -90,7 +90,7 @@ def test_stuck_worker_is_aborted_with_its_stack_and_request(start: Start,
     stuck = run.worker_pid()
     mark = tmp_path / "running"
     sock = run.connect()
-    sock.sendall(request_bytes(f"/hang?mark={mark}"))
+    sock.sendall(request(f"/hang?mark={mark}"))
     wait_for(mark.exists, what="the app to run /hang")
     t0 = time.monotonic()
     sock.settimeout(10)
@@ -169,7 +169,7 @@ def test_oom_kill_is_named(start: Start, memory_cgroup: Path) -> None:
     first = run.worker_pid()
     assert str(run.pid) in (memory_cgroup / "cgroup.procs").read_text().split()
     with run.connect() as s:
-        s.sendall(request_bytes("/alloc?mb=400"))  # over the cgroup's 200 MB
+        s.sendall(request("/alloc?mb=400"))  # over the cgroup's 200 MB
         assert read_one(s) is None
     run.wait_log(rf"Worker \(pid:{first}\) was killed by the kernel's OOM killer")
     assert run.worker_pid() != first

@@ -10,7 +10,7 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.integration.test_master_support import (
+from tests.support.master import (
     Run,
     alive,
     children,

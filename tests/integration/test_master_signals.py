@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.integration.test_master_support import (
+from tests.support.http import request
+from tests.support.master import (
     Load,
     Run,
     alive,
     read_one,
-    request_bytes,
     start_fixture,  # noqa: F401 - the `start` fixture
     stop_pid,
     wait_for,
@@ -31,7 +31,7 @@ def _slow_request(run: Run, path: str, out: dict[str, object]) -> threading.Thre
     (or error) in out; returns once the app is running it."""
     mark = run.tmp_path / f"mark-{time.monotonic_ns()}"
     sock = run.connect()
-    sock.sendall(request_bytes(f"{path}{'&' if '?' in path else '?'}mark={mark}"))
+    sock.sendall(request(f"{path}{'&' if '?' in path else '?'}mark={mark}"))
 
     def reader() -> None:
         try:
@@ -54,7 +54,7 @@ def test_term_finishes_in_flight_and_closes_idle(start: Start) -> None:
     run = start("--workers", "1", "--graceful-timeout", "10")
     worker = run.worker_pid()
     idle = run.connect()
-    idle.sendall(request_bytes("/"))
+    idle.sendall(request("/"))
     assert read_one(idle) is not None  # a keep-alive connection, now idle
     out: dict[str, object] = {}
     t = _slow_request(run, "/sleep?s=1", out)

@@ -39,8 +39,7 @@ from typing import Any
 import pytest
 
 from tests.apps.proxy_apps import pattern
-from tests.conftest import parse_response, request
-from tests.support import ROOT, TIMEOUT, ServerProcess, run_server
+from tests.support import ROOT, TIMEOUT, ServerProcess, parse_response, request, run_server
 
 APP = "tests.apps.proxy_apps:validated_app"
 

@@ -5,27 +5,24 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
-from tests.support import ServerProcess, dechunk, read_response, read_until_closed
+from tests.support import ServerProcess, read_response, read_until_closed, request, split_responses
 
 APP = "tests.apps.threaded:validated_app"
 
 
 def get(sock: socket.socket, path: str) -> bytes:
-    sock.sendall(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+    sock.sendall(request(path))
     return read_response(sock)
 
 
 def chunked_bodies(raw: bytes) -> list[bytes]:
     """The bodies of consecutive 200 responses with chunked framing; nothing
     may follow the last."""
-    bodies = []
-    while raw:
-        head, _, raw = raw.partition(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 200 OK") and b"Transfer-Encoding: chunked" in head
-        end = raw.index(b"\r\n0\r\n\r\n") + 7
-        bodies.append(dechunk(raw[:end]))
-        raw = raw[end:]
-    return bodies
+    responses, rest = split_responses(raw)
+    assert rest == b"", rest[:200]
+    assert all(r.status == 200 and r.headers.get("transfer-encoding") == "chunked"
+               for r in responses), [r.raw[:200] for r in responses]
+    return [r.body for r in responses]
 
 
 def test_a_blocked_app_thread_does_not_stop_other_requests(

@@ -1,4 +1,4 @@
-"""Fixtures of the unit tests (the logging ones: tests/unit/logs_helpers.py)."""
+"""Fixtures of the unit tests (the logging ones: tests/support/logs.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fastwsgi.logs import Logger
-from tests.unit.logs_helpers import FIXED_TIME, LOGGER_NAMES, make_cfg
+from tests.support.logs import FIXED_TIME, LOGGER_NAMES, make_cfg
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 
 from fastwsgi import _core
 from fastwsgi.engine.settings import EngineSettings
+from tests.support import split_responses
 
 Environ = dict[str, Any]
 
@@ -26,28 +27,10 @@ def make(app: Callable[..., Any] = hello, **settings: Any) -> Any:
 
 
 def responses(raw: bytes) -> list[tuple[int, dict[str, str], bytes]]:
-    """Split concatenated Content-Length-framed responses."""
-    out = []
-    while raw:
-        head, _, raw = raw.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            k, _, v = line.partition(":")
-            headers[k.strip().lower()] = v.strip()
-        if headers.get("transfer-encoding") == "chunked":
-            body = b""
-            while True:
-                size_line, _, raw = raw.partition(b"\r\n")
-                size = int(size_line, 16)
-                body, raw = body + raw[:size], raw[size + 2:]
-                if size == 0:
-                    break
-        else:
-            n = int(headers.get("content-length", "0"))
-            body, raw = raw[:n], raw[n:]
-        out.append((int(lines[0].split()[1]), headers, body))
-    return out
+    """Split concatenated responses: (status, headers, body) each; nothing may follow."""
+    parsed, rest = split_responses(raw)
+    assert rest == b"", f"not a whole response: {rest[:200]!r}"
+    return [(r.status, r.headers, r.body) for r in parsed]
 
 
 def test_simple_get() -> None:

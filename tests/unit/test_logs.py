@@ -23,7 +23,7 @@ from fastwsgi.logs import (
     format_keys,
     setup_logging,
 )
-from tests.unit.logs_helpers import (
+from tests.support.logs import (
     DEFAULT_FORMAT,
     ERROR_LINE,
     FIXED_DATE,

@@ -15,7 +15,7 @@ from fastwsgi.logs import (
     Logger,
     parse_syslog_address,
 )
-from tests.unit.logs_helpers import (
+from tests.support.logs import (
     error_lines,
     make_environ,
 )

@@ -1,5 +1,4 @@
 """Helpers for the master's integration tests (tests/integration/test_master_*.py).
-This module holds no tests.
 
 ``Run`` starts ``python -m fastwsgi`` as a real process, its output in a log
 file under tmp_path.  By default the test binds 127.0.0.1:0 itself and hands
@@ -33,23 +32,12 @@ from typing import Self
 
 import pytest
 
-from tests.support import ROOT, listening_socket
+from tests.support.http import receive_response, request
+from tests.support.server import ROOT, listening_socket
+from tests.support.waiting import wait_for
 
 APP = "tests.apps.master_apps:app"
 DEADLINE = 10.0
-
-
-def wait_for(predicate: Callable[[], object], seconds: float = DEADLINE,
-             what: str = "condition") -> object:
-    """Poll until predicate() is truthy; its value, or AssertionError at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
-        time.sleep(0.02)
 
 
 # ---- processes -------------------------------------------------------------------
@@ -100,38 +88,17 @@ def stop_pid(pid: int, sig: int = signal.SIGTERM, seconds: float = DEADLINE) -> 
         raise
 
 
-# ---- HTTP --------------------------------------------------------------------------
-
-
 def read_one(sock: socket.socket) -> tuple[int, dict[str, str], bytes] | None:
-    """One Content-Length response; None if the peer closed before its first byte."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            if not data:
-                return None
-            raise ConnectionError(f"closed mid-response: {data[:200]!r}")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    need = int(headers.get("content-length", "0"))
-    while len(body) < need:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed mid-body: {data[:200]!r}")
-        body += chunk
-    if len(body) != need:
-        raise ConnectionError(f"{len(body) - need} bytes after the response")
-    return int(lines[0].split()[1]), headers, body
-
-
-def request_bytes(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: test\r\n\r\n".encode()
+    """One response on a fresh exchange: (status, headers, body); None if the
+    peer closed before its first byte; ConnectionError if it closed in the
+    middle or sent more than one response."""
+    taken = receive_response(sock)
+    if taken is None:
+        return None
+    response, rest = taken
+    if rest:
+        raise ConnectionError(f"{len(rest)} bytes after the response")
+    return response.status, response.headers, response.body
 
 
 # ---- the server process ----------------------------------------------------------------
@@ -217,7 +184,7 @@ class Run:
     def get(self, path: str = "/", timeout: float = DEADLINE) -> tuple[int, bytes]:
         """One request on a new connection: (status, body)."""
         with self.connect(timeout) as s:
-            s.sendall(request_bytes(path))
+            s.sendall(request(path))
             answer = read_one(s)
         assert answer is not None, f"GET {path}: connection closed without a response"
         return answer[0], answer[2]
@@ -323,7 +290,7 @@ class Load:
 
     def _loop(self) -> None:
         sock: socket.socket | None = None
-        raw = request_bytes(self.path)
+        raw = request(self.path)
         while not self.stopping.is_set():
             fresh = sock is None
             try:

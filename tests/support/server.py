@@ -1,0 +1,114 @@
+"""The one server runner: a real fastwsgi process on a real socket.
+
+The test binds the listening socket itself (127.0.0.1, ephemeral port) and
+hands it to the server as ``--bind fd://N``.  The socket is listening before
+the server starts, so a client can connect at once and its request is served
+as soon as the worker is up: no sleeps.  Every process is stopped by its PID.
+(The master's own tests use ``tests.support.master.Run``, which adds log
+waits, signals and pidfiles.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.http import read_response
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 10.0
+
+
+class ServerProcess:
+    """A fastwsgi process serving on an inherited listening socket."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], sock: socket.socket, log: Path):
+        self.proc = proc
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        self.address = ("127.0.0.1", self.port)
+        self.log = log
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def connect(self, timeout: float = TIMEOUT) -> socket.socket:
+        s = socket.create_connection(self.address, timeout=timeout)
+        return s
+
+    def request(self, raw: bytes, timeout: float = TIMEOUT) -> bytes:
+        """Send raw bytes, read until the server closes or a full response."""
+        with self.connect(timeout) as s:
+            s.sendall(raw)
+            return read_response(s)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = TIMEOUT) -> int:
+        """Signal the server by its PID and wait; SIGKILL if it hangs."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout)
+        self.sock.close()
+        return self.proc.returncode
+
+
+def listening_socket() -> socket.socket:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1024)
+    return s
+
+
+@contextmanager
+def run_server(app: str, *args: str, tmp_path: Path | None = None,
+               env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """Start `python -m fastwsgi APP --bind fd://N ARGS...`; stop it after."""
+    sock = listening_socket()
+    log_dir = tmp_path or Path(os.environ.get("TMPDIR", "/tmp"))
+    log = log_dir / f"fastwsgi-{sock.getsockname()[1]}.log"
+    full_env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    full_env.update(env or {})
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fastwsgi", app, "--bind", f"fd://{sock.fileno()}", *args],
+            pass_fds=(sock.fileno(),), stdout=logf, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=full_env)
+    server = ServerProcess(proc, sock, log)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def worker_pid(server: ServerProcess) -> int:
+    """The PID of the process serving requests: the master's one child (the
+    worker), or the server process itself if it did not fork.  Call it after
+    a request was answered, so that the worker is there."""
+    with open(f"/proc/{server.pid}/task/{server.pid}/children") as f:
+        children = f.read().split()
+    assert len(children) <= 1, f"more than one worker: {children}"
+    return int(children[0]) if children else server.pid
+
+
+def memory_kb(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (peak) of a process, in kB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
