@@ -1,4 +1,12 @@
-"""fastwsgi: a C/Cython pre-fork WSGI server, a faster drop-in for gunicorn."""
+"""fastwsgi: a C/Cython pre-fork WSGI server, a faster drop-in for gunicorn.
+
+Packages by role, imports pointing down (README's "Package layout"; the rule
+table is tests/unit/test_layout.py): ``cli`` -> ``supervisor``/``control``/
+``arbiter`` -> ``workers`` -> ``engine``; any of them may use ``config``,
+``system``, ``logs``, ``errors``, ``loader``; ``control`` imports
+``supervisor``, never the reverse.  This module is ``fastwsgi.run()``: it may
+use ``workers``, ``engine`` and the base.
+"""
 
 from __future__ import annotations
 
