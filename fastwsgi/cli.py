@@ -3,7 +3,7 @@
 gunicorn's command line, config files and exit codes. This module only parses
 and decides; each mode lives in its package: ``app`` (one WSGI program, the
 gunicorn case) in ``fastwsgi.arbiter.standalone``; ``supervisor`` (a
-supervisord.conf) is refused until supervisor mode exists.
+supervisord.conf, or ``fastwsgi supervise``) in ``fastwsgi.supervisor.main``.
 """
 
 from __future__ import annotations
@@ -36,8 +36,21 @@ def pick_mode(cfg: Any) -> str:
     return MODE_APP
 
 
+def control_factory() -> Any:
+    """The control server's maker (supervisor's XML-RPC), if that package has one."""
+    import importlib
+    try:  # looked up by name: the control package may be older than this entry point
+        control = importlib.import_module("fastwsgi.control")
+    except ImportError:
+        return None
+    return getattr(control, "make_control_server", None)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["supervise"]:
+        from fastwsgi.supervisor.main import supervise
+        sys.exit(supervise(argv[1:], control_factory()))
     held = HeldRecords()
     config_log = logging.getLogger("fastwsgi.error")
     config_log.addHandler(held)
@@ -52,8 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     release_parsing_modules(preloaded)  # before the master's imports: see there
     mode = pick_mode(cfg)
     if mode == MODE_SUPERVISOR:
-        _fail(f"Error: {cfg.supervisor_config}: supervisord-style configuration files are "
-              "not supported by this version of fastwsgi", 1)
+        from fastwsgi.supervisor.main import run_supervisor
+        sys.exit(run_supervisor(cfg.supervisor_config, control_factory()))
     if mode == MODE_PRINT_CONFIG:
         held.print()
         print(cfg.format_settings())

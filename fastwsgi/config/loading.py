@@ -6,7 +6,7 @@ each later layer overriding the earlier ones setting by setting:
 1. defaults (some read the environment: ``WEB_CONCURRENCY``, ``PORT``, ...);
 2. the config file: ``-c`` from the command line, else ``-c`` from the
    environment arguments, else ``./fastwsgi.conf.py``, else
-   ``./gunicorn.conf.py``; a ``.conf``/``.ini`` file means supervisor mode and
+   ``./gunicorn.conf.py``; a supervisord INI file (by its content) means supervisor mode and
    is only recorded here (``cfg.supervisor_config``);
 3. ``GUNICORN_CMD_ARGS``, then ``FASTWSGI_CMD_ARGS`` (shlex-split, same parser);
 4. the command line.
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 # drops those that load_config() imported.  (gettext, which argparse imports,
 # stays: it has process-wide state, such as bindtextdomain().)
-PARSING_MODULES = ("argparse", "shlex", "glob", "fnmatch", "ipaddress")
+PARSING_MODULES = ("argparse", "shlex", "glob", "fnmatch", "ipaddress", "configparser")
 # A module's reference count when only sys.modules holds it (getrefcount()'s
 # argument is the other reference).
 _ONLY_IN_SYS_MODULES = 2
@@ -47,8 +47,9 @@ _ONLY_IN_SYS_MODULES = 2
 DEFAULT_CONFIG_FILES = ("fastwsgi.conf.py", "gunicorn.conf.py")
 # Environment variables holding extra command-line arguments, lowest first.
 ENV_ARGS_VARS = ("GUNICORN_CMD_ARGS", "FASTWSGI_CMD_ARGS")
-# A config path with one of these suffixes is a supervisord INI file.
-SUPERVISOR_SUFFIXES = (".conf", ".ini")
+# A file whose sections include one of these is a supervisord INI file.
+SUPERVISOR_SECTIONS = ("supervisord", "program:", "group:", "include", "unix_http_server",
+                       "inet_http_server", "supervisorctl")
 # __name__ given to an exec'd config file, as gunicorn does.
 CONFIG_MODULE_NAME = "__config__"
 
@@ -144,8 +145,33 @@ def _apply_app(cfg: Config, positionals: list[str]) -> None:
 
 
 def is_supervisor_config(location: str) -> bool:
+    """A supervisord INI file by its content, not its name: its first statement is a
+    ``[section]`` header and it parses as INI with a supervisord section (a Python config
+    never does all that), so a Python gunicorn config named gunicorn.conf still runs as
+    gunicorn runs it."""
+    if location.startswith("python:"):
+        return False
     path = location.removeprefix("file:")
-    return not location.startswith("python:") and path.lower().endswith(SUPERVISOR_SUFFIXES)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read(1 << 20)
+    except (OSError, UnicodeDecodeError):
+        return False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("#", ";")):
+            if not (stripped.startswith("[") and "]" in stripped):
+                return False
+            break
+    else:
+        return False
+    import configparser
+    parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False)
+    try:
+        parser.read_string(text, path)
+    except configparser.Error:
+        return False
+    return any(section.startswith(SUPERVISOR_SECTIONS) for section in parser.sections())
 
 
 def load_config_location(cfg: Config, location: str) -> None:

@@ -44,8 +44,9 @@ class ConfigPath(_ConfigFile):
 
         A Python file (or module) is executed and its module-level names that
         are settings are applied; other public names are reported with one
-        warning line each and ignored. A path ending in ``.conf`` or ``.ini``
-        is a supervisord-format file and starts supervisor mode.
+        warning line each and ignored. A file in supervisord's INI format (its
+        first statement a section header such as ``[supervisord]`` or
+        ``[program:x]``), whatever its name, starts supervisor mode.
 
         Without this option, ``./fastwsgi.conf.py`` is read if it exists, else
         ``./gunicorn.conf.py``. Only effective on the command line or in

@@ -45,6 +45,36 @@ class OSApi:
     def setsid(self) -> None:
         os.setsid()
 
+    def chdir(self, path: str) -> None:
+        os.chdir(path)
+
+    def umask(self, mask: int) -> int:
+        return os.umask(mask)
+
+    def drop_privileges(self, uid: int, gid: int, user: str) -> None:
+        """setgid, initgroups and setuid, in the order that works (a child before exec)."""
+        os.setgid(gid)
+        os.initgroups(user, gid)
+        os.setuid(uid)
+
+    def getuid(self) -> int:
+        return os.getuid()
+
+    def stat(self, path: str) -> os.stat_result:
+        return os.stat(path)
+
+    def access(self, path: str, mode: int) -> bool:
+        return os.access(path, mode)
+
+    def set_child_subreaper(self) -> bool:
+        """Orphaned descendants come back to us to be reaped (Linux prctl); False if not."""
+        import ctypes
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            return False
+
     # Signals
     def kill(self, pid: int, sig: int) -> None:
         os.kill(pid, sig)
@@ -58,6 +88,14 @@ class OSApi:
     # Reaping
     def waitpid(self, pid: int, options: int) -> tuple[int, int]:
         return os.waitpid(pid, options)
+
+    def has_children(self) -> bool:
+        """Any child left, exited or not (waitid with WNOWAIT reaps nothing)."""
+        try:
+            os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return True
 
     def pidfd_open(self, pid: int) -> int:
         return os.pidfd_open(pid)
@@ -74,6 +112,12 @@ class OSApi:
 
     def close(self, fd: int) -> None:
         os.close(fd)
+
+    def closerange(self, low: int, high: int) -> None:
+        os.closerange(low, high)
+
+    def write(self, fd: int, data: bytes) -> int:
+        return os.write(fd, data)
 
     def set_blocking(self, fd: int, blocking: bool) -> None:
         os.set_blocking(fd, blocking)

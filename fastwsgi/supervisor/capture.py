@@ -1,0 +1,122 @@
+"""Capture of a child's stdout or stderr: a non-blocking pipe read in the loop.
+
+One OutputChannel per channel per process.  The loop calls `readable()` when
+the pipe has data; it reads up to READ_SIZE bytes at a time (the pipe is made
+as large as the kernel allows, so a chatty child wakes the master rarely) and
+hands them to the log file with no per-line work, unless a per-line prefix or
+strip_ansi asks for it.  A small ring of the last TAIL_SIZE bytes serves
+tail for targets that are not files (/dev/stdout).  At EOF the channel
+closes itself.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import syslog
+from collections.abc import Callable
+
+from fastwsgi.supervisor.logfile import LogFile
+
+READ_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20
+TAIL_SIZE = 64 * 1024
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def enlarge_pipe(fd: int) -> None:
+    """Fewer wake-ups per MB: ask for a 1 MiB pipe (the unprivileged limit)."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except OSError:
+        pass
+
+
+class OutputChannel:
+    def __init__(self, name: str, channel: str, fd: int, log: LogFile | None,
+                 prefix: bytes = b"", strip_ansi: bool = False, to_syslog: bool = False,
+                 mainlog: Callable[[str, str, bytes], None] | None = None) -> None:
+        self.name = name
+        self.channel = channel
+        self.fd = fd
+        self.log = log
+        self.prefix = prefix
+        self.strip_ansi = strip_ansi
+        self.to_syslog = to_syslog
+        self.mainlog = mainlog
+        self.tail_buffer = bytearray()
+        self.at_line_start = True
+        self.closed = False
+        self.on_close: Callable[[OutputChannel], None] | None = None
+
+    def readable(self) -> None:
+        """The pipe has data (or is at EOF)."""
+        try:
+            data = os.read(self.fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+            return
+        self.record(data)
+
+    def drain(self) -> None:
+        """Read whatever is left in the pipe now (the process was reaped)."""
+        while not self.closed:
+            try:
+                data = os.read(self.fd, READ_SIZE)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.close()
+                return
+            self.record(data)
+
+    def record(self, data: bytes) -> None:
+        if self.strip_ansi:
+            data = _ANSI.sub(b"", data)
+        if self.prefix:
+            data = self._prefixed(data)
+        if self.log is not None:
+            self.log.write(data)
+        if self.log is None or self.log.is_stream:
+            self.tail_buffer += data
+            if len(self.tail_buffer) > 2 * TAIL_SIZE:
+                del self.tail_buffer[:-TAIL_SIZE]
+        if self.to_syslog:
+            for line in data.splitlines():
+                syslog.syslog(f"{self.name} {line.decode('utf-8', 'replace')}")
+        if self.mainlog is not None:
+            self.mainlog(self.name, self.channel, data)
+
+    def _prefixed(self, data: bytes) -> bytes:
+        lines = data.split(b"\n")
+        out = [(self.prefix if self.at_line_start else b"") + lines[0]]
+        out.extend(self.prefix + line for line in lines[1:-1])
+        if len(lines) > 1:
+            last = lines[-1]
+            out.append(self.prefix + last if last else b"")
+        self.at_line_start = data.endswith(b"\n")
+        return b"\n".join(out)
+
+    def tail(self, nbytes: int) -> bytes:
+        return bytes(self.tail_buffer[-nbytes:]) if nbytes > 0 else b""
+
+    def clear(self) -> None:
+        self.tail_buffer.clear()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.on_close is not None:
+            self.on_close(self)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
