@@ -457,7 +457,8 @@ class Subprocess:
             elif state == S.BACKOFF and self.backoff <= config.startretries \
                     and now >= self.delay:
                 self.spawn()  # BACKOFF -> STARTING
-        state = self._state
+        # As supervisor: the edges below look at the state this pass began in, so a
+        # process just spawned waits for the next pass to be RUNNING.
         if state == S.STARTING and self.pid and now - self.started_at >= config.startsecs:
             self.delay = 0.0
             self.backoff = 0
