@@ -29,6 +29,8 @@ class LogFile:
         self.backups = backups
         self.fd = -1
         self.size = 0
+        self.is_stream = False
+        self.can_splice = False
         self.rotating = False
         self.backlog = bytearray()
         self.dropped = 0
@@ -38,18 +40,19 @@ class LogFile:
         self.open()
 
     def open(self) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        # Not O_APPEND: splice(2) refuses an append-mode target; we are the only
+        # writer of a child's log, so writing at the end we seek to is the same.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC
         fd = os.open(self.path, flags | os.O_NONBLOCK, 0o644)
         st = os.fstat(fd)
-        self.rotating = stat.S_ISREG(st.st_mode) and self.maxbytes > 0
-        if stat.S_ISREG(st.st_mode):
+        self.is_stream = not stat.S_ISREG(st.st_mode)
+        self.rotating = not self.is_stream and self.maxbytes > 0
+        self.size = 0
+        if not self.is_stream:
             os.set_blocking(fd, True)  # regular files never answer EAGAIN; keep it plain
-        self.size = st.st_size if stat.S_ISREG(st.st_mode) else 0
+            self.size = os.lseek(fd, 0, os.SEEK_END)
         self.fd = fd
-
-    @property
-    def is_stream(self) -> bool:
-        return not stat.S_ISREG(os.fstat(self.fd).st_mode)
+        self.can_splice = not self.is_stream
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if self.fd < 0:
@@ -72,6 +75,15 @@ class LogFile:
             view = view[n:]
         if self.rotating and self.size >= self.maxbytes:
             self.rotate()
+
+    def splice_from(self, pipe_fd: int, count: int) -> int:
+        """Move up to `count` bytes from a pipe to this regular file inside the kernel;
+        0 at EOF, BlockingIOError when the pipe is empty."""
+        n = os.splice(pipe_fd, self.fd, count, flags=os.SPLICE_F_MOVE | os.SPLICE_F_NONBLOCK)
+        self.size += n
+        if self.rotating and self.size >= self.maxbytes:
+            self.rotate()
+        return n
 
     def _queue(self, data: bytes | bytearray | memoryview) -> None:
         start = not self.backlog

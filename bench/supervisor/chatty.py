@@ -1,0 +1,35 @@
+"""The chatty child of the log-capture bench: MB megabytes of 100-byte lines to stdout,
+as fast as it can (64 KiB writes), then its own elapsed time and CPU to a file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def main() -> None:
+    megabytes, report = int(sys.argv[1]), sys.argv[2]
+    line = b"x" * 99 + b"\n"
+    block = line * 655  # 65,500 bytes: whole lines per write
+    total = megabytes * 1_000_000
+    with open(report + ".started", "w"):
+        pass
+    time.sleep(0.5)  # the bench reads the master's CPU before the first byte
+    start, cpu = time.monotonic(), time.process_time()
+    written = 0
+    while written < total:
+        chunk = block if total - written >= len(block) else line * ((total - written) // 100)
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(1, view):]
+        written += len(chunk)
+    elapsed = time.monotonic() - start
+    with open(report + ".tmp", "w") as f:
+        f.write(f"{elapsed} {time.process_time() - cpu}\n")
+    os.rename(report + ".tmp", report)
+    time.sleep(3600)  # stay RUNNING until the bench stops the master
+
+
+if __name__ == "__main__":
+    main()
