@@ -1,5 +1,6 @@
 """The chatty child of the log-capture bench: MB megabytes of 100-byte lines to stdout,
-as fast as it can (64 KiB writes), then its own elapsed time and CPU to a file."""
+as fast as it can (64 KiB writes, or with `lines` one write per line), then its own
+elapsed time and CPU to a file."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import time
 
 def main() -> None:
     megabytes, report = int(sys.argv[1]), sys.argv[2]
+    per_line = len(sys.argv) > 3 and sys.argv[3] == "lines"
     line = b"x" * 99 + b"\n"
-    block = line * 655  # 65,500 bytes: whole lines per write
+    # 65,500 bytes of whole lines per write, or one write per line (an unbuffered child)
+    block = line if per_line else line * 655
     total = megabytes * 1_000_000
     with open(report + ".started", "w"):
         pass

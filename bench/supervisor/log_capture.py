@@ -33,7 +33,7 @@ childlogdir={d}
 loglevel=info
 
 [program:chatty]
-command={python} {chatty} {mb} {d}/report
+command={python} {chatty} {mb} {d}/report {mode}
 startsecs=0
 stdout_logfile={d}/chatty.log
 stdout_logfile_maxbytes=50MB
@@ -54,12 +54,13 @@ def logged_bytes(d: Path) -> int:
     return sum(p.stat().st_size for p in d.glob("chatty.log*"))
 
 
-def run_once(master: str, mb: int) -> tuple[float, float]:
+def run_once(master: str, mb: int, mode: str) -> tuple[float, float]:
     d = Path(tempfile.mkdtemp(prefix=f"logbench-{master}-"))
     try:
         conf = d / "site.conf"
         conf.write_text(CONF.format(d=d, python=sys.executable, mb=mb,
-                                    chatty=ROOT / "bench" / "supervisor" / "chatty.py"))
+                                    chatty=ROOT / "bench" / "supervisor" / "chatty.py",
+                                    mode=mode))
         if master == "fastwsgi":
             argv = [sys.executable, "-m", "fastwsgi", "supervise", "-c", str(conf)]
         else:
@@ -96,14 +97,16 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=100)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--masters", default="fastwsgi,supervisord")
+    parser.add_argument("--writes", choices=("blocks", "lines"), default="blocks",
+                        help="the child writes 64 KiB blocks of lines, or each line alone")
     args = parser.parse_args()
     masters = args.masters.split(",")
     results: dict[str, list[tuple[float, float]]] = {m: [] for m in masters}
     for rep in range(args.reps):
         for master in masters[rep % len(masters):] + masters[:rep % len(masters)]:
-            results[master].append(run_once(master, args.mb))
-    print(f"log capture: {args.mb} MB in 100-byte lines, rotated at 50 MB, "
-          f"median of {args.reps}")
+            results[master].append(run_once(master, args.mb, args.writes))
+    print(f"log capture: {args.mb} MB in 100-byte lines written as {args.writes}, "
+          f"rotated at 50 MB, median of {args.reps}")
     print(f"{'master':<12} {'CPU ms/MB':>10} {'child MB/s':>11}  runs (CPU ms/MB)")
     for master, runs in results.items():
         cpu = statistics.median(r[0] for r in runs) * 1000

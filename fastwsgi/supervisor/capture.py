@@ -15,12 +15,15 @@ import fcntl
 import os
 import re
 import syslog
+import time
 from collections.abc import Callable
 
 from fastwsgi.supervisor.logfile import LogFile
 
 READ_SIZE = 128 * 1024  # what fits the CPU's cache: the copy out of the pipe stays hot
 PIPE_SIZE = 1 << 20
+MAX_PAUSE = 0.02  # the longest a line waits in the pipe before it is logged
+MIN_PAUSE = 0.001
 TAIL_SIZE = 64 * 1024
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # One read buffer for every channel: the loop handles one read at a time, and
@@ -53,6 +56,9 @@ class OutputChannel:
         self.at_line_start = True
         self.closed = False
         self.on_close: Callable[[OutputChannel], None] | None = None
+        # set by the loop's owner: stop watching the pipe for `delay` seconds
+        self.pause: Callable[[OutputChannel, float], None] | None = None
+        self.last_wake = time.monotonic()
 
     @property
     def splicing(self) -> bool:
@@ -61,16 +67,35 @@ class OutputChannel:
                 and not self.strip_ansi and not self.to_syslog and self.mainlog is None)
 
     def readable(self) -> None:
-        """The pipe has data (or is at EOF)."""
-        self._read_once()
+        """The pipe has data (or is at EOF): take all of it, then maybe rest a while.
+
+        A child that writes line by line would wake the master once per line; after
+        each wake-up the channel stops watching its pipe for as long as the child
+        needs, at the rate just seen, to fill half of it (at most MAX_PAUSE), so
+        the lines arrive in batches and a fast child never waits on a full pipe."""
+        moved = 0
+        while moved < PIPE_SIZE:
+            n = self._read_once()
+            if n <= 0:
+                break
+            moved += n
+        if self.closed or self.pause is None:
+            return
+        now = time.monotonic()
+        elapsed, self.last_wake = now - self.last_wake, now
+        rate = moved / elapsed if elapsed > 0 else float("inf")
+        delay = MAX_PAUSE if rate <= 0 else min(MAX_PAUSE, (PIPE_SIZE / 2) / rate)
+        if delay >= MIN_PAUSE:
+            self.pause(self, delay)
 
     def drain(self) -> None:
         """Read whatever is left in the pipe now (the process was reaped)."""
-        while not self.closed and self._read_once():
+        while not self.closed and self._read_once() > 0:
             pass
 
-    def _read_once(self) -> bool:
-        """One read (or splice); False when the pipe is empty for now, or at EOF."""
+    def _read_once(self) -> int:
+        """One read (or splice): the bytes moved; 0 when the pipe is empty for now or at
+        EOF (then the channel is closed)."""
         try:
             if self.splicing:
                 assert self.log is not None
@@ -80,20 +105,19 @@ class OutputChannel:
                     raise
                 except OSError:  # a file system without splice: copy instead, from now on
                     self.log.can_splice = False
-                    return True
-                if n:
-                    return True
+                    return 1
             else:
                 n = os.readv(self.fd, [_BUFFER])
                 if n:
                     self.record(_VIEW[:n])
-                    return True
+            if n:
+                return n
         except BlockingIOError:
-            return False
+            return 0
         except OSError:
             pass
         self.close()
-        return False
+        return 0
 
     def record(self, data: bytes | memoryview) -> None:
         if self.strip_ansi:

@@ -208,6 +208,7 @@ class Supervisor:
                                 mainlog=self._to_mainlog
                                 if self.options.loglevel <= logging.DEBUG else None)
             out.on_close = self._channel_closed
+            out.pause = self._pause_channel
             process.channels[channel] = out
             loop.add_reader(fd, out.readable)
 
@@ -256,6 +257,16 @@ class Supervisor:
     def _to_mainlog(self, name: str, channel: str, data: bytes) -> None:
         self.logger.debug("%r %s output:\n%s", name, channel,
                           data.decode("utf-8", "backslashreplace"))
+
+    def _pause_channel(self, channel: OutputChannel, delay: float) -> None:
+        loop = self._loop
+        assert loop is not None
+        loop.remove_reader(channel.fd)
+
+        def resume() -> None:
+            if not channel.closed:
+                loop.add_reader(channel.fd, channel.readable)
+        loop.call_later(delay, resume)
 
     def _channel_closed(self, channel: OutputChannel) -> None:
         if self._loop is not None:
