@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     mode = pick_mode(cfg)
     if mode == MODE_SUPERVISOR:
         from fastwsgi.supervisor.main import run_supervisor
-        sys.exit(run_supervisor(cfg.supervisor_config, control_factory()))
+        sys.exit(run_supervisor(str(cfg.supervisor_config), control_factory()))
     if mode == MODE_PRINT_CONFIG:
         held.print()
         print(cfg.format_settings())

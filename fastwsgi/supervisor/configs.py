@@ -217,6 +217,8 @@ class ServerOptions:
         self.parse_warnings: list[str] = []
         self.parse_infos: list[str] = []
         self.serverurl: str | None = None
+        # ini.read_config, set by itself: how process_config() reads the file again
+        self.reader: Callable[[str, ServerOptions], Any] | None = None
         # [supervisord] values, set by ini.read_config
         self.logfile: str | None = "supervisord.log"
         self.logfile_maxbytes = 50 * 1024 * 1024
@@ -238,8 +240,9 @@ class ServerOptions:
 
     def process_config(self, do_usage: bool = False) -> None:
         """Re-read the file into process_group_configs; ValueError on any error."""
-        from fastwsgi.supervisor.ini import read_config
-        read_config(self.configfile, options=self)
+        if self.reader is None:
+            raise ValueError(f"{self.configfile}: this configuration was not read from a file")
+        self.reader(self.configfile, self)
 
     def get_pid(self) -> int:
         return os.getpid()

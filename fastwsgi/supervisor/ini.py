@@ -181,7 +181,8 @@ def read_config(path: str, options: ServerOptions | None = None,
     ctl = _supervisorctl(parser, common)
     # Nothing failed: only now does `options` take the new values.
     options.__dict__.update({k: v for k, v in parsed.__dict__.items()
-                             if k not in ("mood", "logger")})
+                             if k not in ("mood", "logger", "reader")})
+    options.reader = read_config
     options.process_group_configs = groups
     options.server_configs = servers
     options.supervisorctl = ctl
