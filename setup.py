@@ -8,6 +8,9 @@ and `python setup.py build_ext` take them alike:
 """
 import glob
 import os
+import shutil
+import subprocess
+import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -21,13 +24,33 @@ if WERROR:
     cflags.append("-Werror")
 macros = [("FASTWSGI_DEBUG", "1")] if DEBUG else [("NDEBUG", "1")]
 
+
+# -- TLS: csrc/fw_tls.c links the system's libssl, found with pkg-config ----
+def openssl_flags():
+    """(include dirs, library dirs, libraries) of libssl, or exit with one line."""
+    fix = "install pkg-config and libssl-dev (Debian/Ubuntu: apt-get install pkg-config libssl-dev)"
+    if shutil.which("pkg-config") is None:
+        sys.exit(f"fastwsgi build: pkg-config not found; {fix}")
+    try:
+        out = subprocess.run(["pkg-config", "--cflags", "--libs", "openssl"], check=True,
+                             capture_output=True, text=True).stdout.split()
+    except subprocess.CalledProcessError:
+        sys.exit(f"fastwsgi build: pkg-config does not find openssl (libssl); {fix}")
+    return ([f[2:] for f in out if f.startswith("-I")], [f[2:] for f in out if f.startswith("-L")],
+            [f[2:] for f in out if f.startswith("-l")])
+
+
+ssl_includes, ssl_libdirs, ssl_libs = openssl_flags()
+# ---------------------------------------------------------------------------
+
 core = Extension(
     "fastwsgi._core",
     sources=["fastwsgi/_core.pyx"] + sorted(glob.glob("csrc/*.c")),
-    include_dirs=["csrc"],
+    include_dirs=["csrc"] + ssl_includes,
+    library_dirs=ssl_libdirs,
     define_macros=macros,
     extra_compile_args=cflags,
-    libraries=["dl"],
+    libraries=["dl"] + ssl_libs,
     depends=sorted(glob.glob("csrc/*.h") + glob.glob("fastwsgi/engine/*.pyx")
                    + glob.glob("fastwsgi/engine/*.pxd") + ["fastwsgi/_core.pxd"]
                    + glob.glob("fastwsgi/includes/*.pxd")),

@@ -51,6 +51,7 @@ include "engine/transport.pyx"
 include "engine/request.pyx"
 include "engine/response.pyx"
 include "engine/executors.pyx"
+include "engine/tls.pyx"
 include "engine/loop.pyx"
 
 
