@@ -9,6 +9,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from fastwsgi.includes.system cimport *
 from fastwsgi.includes.csrc cimport *
 from fastwsgi.includes.python cimport *
+from fastwsgi.includes.tls cimport *
 
 include "engine/parts.pxd"
 include "engine/server.pxd"

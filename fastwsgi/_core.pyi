@@ -38,6 +38,22 @@ class Server:
                    trusted: bool | None = None, proxy: bool = False) -> Connection: ...
 
 
+class TLSError(ValueError): ...
+
+
+class TLSContext:
+    adopted: bool
+    verify_mode: int
+    options: int
+    @staticmethod
+    def from_settings(certfile: str, keyfile: str | None = None, *, password: str | None = None,
+                      ca_certs: str | None = None, cert_reqs: int = 0,
+                      ciphers: str | None = None,
+                      suppress_ragged_eofs: bool = True) -> TLSContext: ...
+    @staticmethod
+    def adopt(context: Any, suppress_ragged_eofs: bool = True) -> TLSContext: ...
+
+
 class Connection:
     fd: int
     state: int

@@ -46,12 +46,12 @@ include "engine/environ.pyx"
 include "engine/body.pyx"
 include "engine/start_response.pyx"
 include "engine/serialize.pyx"
+include "engine/tls.pyx"
 include "engine/connection.pyx"
 include "engine/transport.pyx"
 include "engine/request.pyx"
 include "engine/response.pyx"
 include "engine/executors.pyx"
-include "engine/tls.pyx"
 include "engine/loop.pyx"
 
 

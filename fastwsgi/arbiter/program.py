@@ -52,6 +52,7 @@ from fastwsgi.workers import base as worker_base
 from fastwsgi.workers import heartbeat as hb
 from fastwsgi.workers.base import Worker
 from fastwsgi.workers.native import EngineSettings
+from fastwsgi.workers.tls import is_ssl
 
 # How long a worker gets after SIGABRT (to log its stacks) before SIGKILL.
 ABORT_GRACE = 2.0
@@ -130,7 +131,7 @@ class WSGIProgram:
         except (OSError, ValueError) as exc:
             raise HaltServer(f"cannot listen: {exc}", 1) from None
         for sock in self.listeners:
-            self.log.info("Listening at: %s (%d)", describe(sock), self.pid)
+            self.log.info("Listening at: %s (%d)", describe(sock, is_ssl(self.cfg)), self.pid)
         mode, _, why = self.cfg.worker_mode
         self.log.info("Using worker: %s", why if why else mode)
         self._loop = asyncio.get_running_loop()

@@ -36,6 +36,7 @@ from fastwsgi.system import systemd
 from fastwsgi.system.listeners import describe
 from fastwsgi.system.process import forget_env, prepare_process
 from fastwsgi.workers import heartbeat as hb
+from fastwsgi.workers.tls import context_for, is_ssl
 
 if TYPE_CHECKING:
     from fastwsgi.arbiter.program import WSGIProgram
@@ -92,6 +93,7 @@ class Reload:
             cfg = load_config(program.argv)
             cfg.require_app()
             cfg.worker_mode  # noqa: B018 - refuses ASGI worker classes
+            context_for(cfg)  # a broken new certificate: the old workers keep serving
         except (ConfigError, OSError) as exc:
             os.chdir(here)
             program.log.error("Reload failed: %s; the current configuration stays", exc)
@@ -129,7 +131,7 @@ class Reload:
             sock.close()
         program.listeners = listeners
         for sock in listeners:
-            program.log.info("Listening at: %s (%d)", describe(sock), program.pid)
+            program.log.info("Listening at: %s (%d)", describe(sock, is_ssl(program.cfg)), program.pid)
 
     def finish_if_ready(self) -> None:
         """Once every new worker is READY, drain the old generation."""

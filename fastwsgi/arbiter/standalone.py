@@ -23,6 +23,18 @@ def fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+def _check_tls(cfg: Any, log: Any) -> None:
+    """A TLS configuration that cannot be served refuses to start, before
+    anything listens (and fails --check-config): never plain text instead."""
+    from fastwsgi.workers.tls import context_for, deprecation_warnings
+    for line in deprecation_warnings(cfg):
+        log.warning("%s", line)
+    try:
+        context_for(cfg)
+    except ConfigError as exc:
+        fail(str(exc), 1)
+
+
 def serve_app(cfg: Any, argv: list[str], held: HeldRecords) -> NoReturn:
     """Run one WSGI program as this process's master; exit with its code."""
     try:
@@ -40,6 +52,7 @@ def serve_app(cfg: Any, argv: list[str], held: HeldRecords) -> NoReturn:
     held.replay(log)
     for name in cfg.ignored_settings_in_use():
         log.warning("Setting %r is not supported by fastwsgi and is ignored", name)
+    _check_tls(cfg, log)
 
     from fastwsgi.loader import load_app
     app = None

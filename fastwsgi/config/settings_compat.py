@@ -4,8 +4,8 @@ They parse and validate like gunicorn's, so a gunicorn config or command line
 that uses them still starts; ``Config.ignored_settings_in_use()`` lists the
 ones set to a non-default value, and the master logs one line for each.
 
-Terminate TLS and HTTP/2 in a proxy in front of fastwsgi; ASGI apps need an
-ASGI server.
+Terminate HTTP/2 in a proxy in front of fastwsgi; ASGI apps need an ASGI
+server.  (TLS is served: see settings_ssl.py.)
 """
 
 from __future__ import annotations
@@ -18,96 +18,6 @@ from fastwsgi.config.registry import Setting
 
 class _Ignored(Setting):
     implemented = False
-
-
-# -- SSL ----------------------------------------------------------------------
-
-
-class _SSL(_Ignored):
-    section = "SSL"
-
-
-class KeyFile(_SSL):
-    name = "keyfile"
-    cli = ("--keyfile",)
-    meta = "FILE"
-    validator = v.validate_string
-    default = None
-    desc = "gunicorn's TLS private key file. Ignored: terminate TLS in a proxy."
-
-
-class CertFile(_SSL):
-    name = "certfile"
-    cli = ("--certfile",)
-    meta = "FILE"
-    validator = v.validate_string
-    default = None
-    desc = "gunicorn's TLS certificate file. Ignored: terminate TLS in a proxy."
-
-
-class SSLVersion(_SSL):
-    name = "ssl_version"
-    cli = ("--ssl-version",)
-    validator = v.validate_any
-    default = 2
-    default_doc = "ssl.PROTOCOL_TLS"
-    desc = "gunicorn's deprecated TLS version choice. Ignored."
-
-
-class CertReqs(_SSL):
-    name = "cert_reqs"
-    cli = ("--cert-reqs",)
-    validator = v.validate_non_negative_int
-    default = 0
-    desc = "gunicorn's client-certificate requirement (0, 1, 2). Ignored."
-
-
-class CACerts(_SSL):
-    name = "ca_certs"
-    cli = ("--ca-certs",)
-    meta = "FILE"
-    validator = v.validate_string
-    default = None
-    desc = "gunicorn's CA certificates file. Ignored."
-
-
-class SuppressRaggedEOFs(_SSL):
-    name = "suppress_ragged_eofs"
-    cli = ("--suppress-ragged-eofs",)
-    action = "store_true"
-    validator = v.validate_bool
-    default = True
-    desc = "gunicorn's TLS ragged-EOF handling. Ignored."
-
-
-class DoHandshakeOnConnect(_SSL):
-    name = "do_handshake_on_connect"
-    cli = ("--do-handshake-on-connect",)
-    action = "store_true"
-    validator = v.validate_bool
-    default = False
-    desc = "gunicorn's TLS handshake timing. Ignored."
-
-
-class Ciphers(_SSL):
-    name = "ciphers"
-    cli = ("--ciphers",)
-    validator = v.validate_string
-    default = None
-    desc = "gunicorn's OpenSSL cipher list. Ignored."
-
-
-def ssl_context(config: Any, default_ssl_context_factory: Any) -> Any:
-    return default_ssl_context_factory()  # gunicorn's default: the factory's context
-
-
-class SSLContext(_Ignored):
-    name = "ssl_context"
-    section = "Server Hooks"
-    validator = v.validate_callable(2)
-    default = ssl_context
-    default_doc = "def ssl_context(config, default_ssl_context_factory): return the factory's"
-    desc = "gunicorn's hook building the SSLContext. Ignored with TLS."
 
 
 # -- Control ------------------------------------------------------------------

@@ -60,6 +60,7 @@ cdef class Connection:
         self.state = CS_READING
 
     def __dealloc__(self):
+        fw_tls_free(self.tls)
         fw_buf_free(&self.rbuf)
         fw_buf_free(&self.wbuf)
         fw_buf_free(&self.body)
@@ -386,6 +387,10 @@ cdef class Connection:
         response went out at once, as with `Connection: close`, is closed
         without ever costing an epoll_ctl (nor its undoing in close())."""
         cdef epoll_event ev
+        if self.transport == TR_TLS:
+            events |= self.tls_cross
+            if events & EPOLLIN:
+                tls_input_waits(self)
         if self.fd < 0 or (self.watched and events == self.interest):
             return 0
         ev.events = events
@@ -544,6 +549,14 @@ cdef class Connection:
         return 0
 
     cdef int on_event(self, uint32_t events) except -1:
+        cdef uint32_t cross = self.tls_cross
+        if cross and events & cross:
+            # A TLS read waited to send, or a write to receive: resume it.
+            self.tls_cross = 0
+            if cross == EPOLLOUT and self.state != CS_SENDING and not self.in_app:
+                return self.on_readable()
+            if cross == EPOLLIN and (self.state == CS_SENDING or self.in_app):
+                return self.on_writable()
         if events & EPOLLOUT and (self.state == CS_SENDING or self.in_app):
             self.on_writable()
         elif events & EPOLLIN:

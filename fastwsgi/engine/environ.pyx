@@ -128,7 +128,7 @@ cdef int _unix_server_name(dict environ) except -1:
 
 
 def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=None,
-                      multithread=False, multiprocess=False, file_wrapper=None):
+                      multithread=False, multiprocess=False, file_wrapper=None, https=False):
     """The constant part of every request's environ on one listener."""
     from fastwsgi._version import __version__
     server_name, server_port = _server_addr(sockname)
@@ -150,4 +150,6 @@ def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=Non
         "SCRIPT_NAME": script_name,
     }.items():
         base[key] = value
+    if https:
+        base["HTTPS"] = "on"  # the CGI convention, with wsgi.url_scheme "https"
     return base

@@ -89,6 +89,15 @@ cdef class Server:
         self.forwarded_policy = AddressPolicy(list(s.forwarded_allow_ips))
         self.proxy_policy = AddressPolicy(list(s.proxy_allow_ips))
         self.proxy_mode = s.proxy_protocol or "off"
+        # TLS (a TLSContext, engine/tls.pyx) on every listener: no listener
+        # of a TLS server ever reads plain text.
+        tls = s.tls
+        self.tls = tls
+        self.tls_ready = []
+        if tls is not None:
+            self.tls_ctx = (<TLSContext?>tls).ctx
+            self.tls_client_certs = tls.verify_mode != FW_TLS_CERT_NONE
+            url_scheme = "https"
         multiprocess = s.multiprocess
         threads = s.threads
         multithread = multithread or threads > 1
@@ -98,6 +107,7 @@ cdef class Server:
         for sock in self.listeners:
             self.base_environs.append(make_base_environ(
                 sock.getsockname(), script_name=self.script_name, url_scheme=url_scheme,
+                https=tls is not None,
                 errors=errors, multithread=multithread, multiprocess=multiprocess))
             self.defer_accept.append(_set_defer_accept(sock))
             self.nodelay_per_socket.append(not _set_listener_nodelay(sock))
@@ -143,6 +153,8 @@ cdef class Server:
         try:
             while not (self.stopping and (self.nconns == 0 or self.now_ms >= self.stop_deadline)):
                 timeout = 1000 if not self.stopping else 100
+                if self.tls_ready:
+                    timeout = 0
                 if self.executor is None:
                     n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
                 else:
@@ -169,6 +181,8 @@ cdef class Server:
                         continue
                     self._service(conn, self.events[i].events)
                 self._flush_batch_now()
+                if self.tls_ready:
+                    self._serve_tls_ready()
                 if self.now_ms >= self.next_sweep:
                     self._sweep()
                 PyErr_CheckSignals()
@@ -304,6 +318,8 @@ cdef class Server:
                        not remote or self.forwarded_policy.allows(remote),
                        self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)),
                        addr.ss_family == AF_UNIX)
+            if self.tls_ctx != NULL:
+                tls_begin(conn, self)
             while len(self.conns) <= fd:
                 self.conns.extend([None] * (len(self.conns) + 64))
             self.conns[fd] = conn
@@ -364,6 +380,18 @@ cdef class Server:
             self._listen(True)
         if self.tick is not None:
             self.tick()
+        return 0
+
+    cdef int _serve_tls_ready(self) except -1:
+        """Read on for the TLS connections whose input OpenSSL holds."""
+        cdef Connection conn
+        ready = self.tls_ready
+        self.tls_ready = []
+        for obj in ready:
+            conn = <Connection>obj
+            if (conn.tls != NULL and conn.state == CS_READING and not conn.in_app
+                    and conn.interest & EPOLLIN and fw_tls_pending(conn.tls)):
+                self._service(conn, EPOLLIN)
         return 0
 
     cdef int _close_all(self) except -1:
@@ -446,7 +474,10 @@ cdef int check_timeout(Connection c, int64_t now) except -1:
     cdef int64_t idle = now - c.last_active
     if c.in_app:
         return 0
-    if c.state == CS_LINGER:
+    if tls_in_handshake(c):
+        if now - c.head_started > server.header_timeout_ms:
+            c.close()
+    elif c.state == CS_LINGER:
         if idle > LINGER_MS:
             c.close()
     elif c.state == CS_SENDING:

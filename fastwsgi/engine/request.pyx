@@ -26,6 +26,8 @@ cdef int start_request(Connection c) except -2:
     environ["REMOTE_ADDR"] = c.remote_addr
     if c.remote_port is not None:
         environ["REMOTE_PORT"] = c.remote_port
+    if c.tls_environ:
+        environ.update(c.tls_environ)
     method = _method_name(p.method, head + c.method_off, c.method_len)
     c.is_head = method == "HEAD"
     environ["REQUEST_METHOD"] = method

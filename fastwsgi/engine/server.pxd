@@ -27,6 +27,7 @@ cdef enum Phase:
 # on it): the kernel socket, or a TLS session over it.
 cdef enum Transport:
     TR_PLAIN = 0
+    TR_TLS = 1       # OpenSSL session `tls` over the socket (engine/tls.pyx)
 
 # One request header as offsets into the request head (engine/environ.pyx).
 cdef struct HeaderSpan:
@@ -42,6 +43,11 @@ cdef class Connection:
     cdef readonly int state      # ConnState
     cdef int phase               # Phase; written only by _enter()
     cdef int transport           # Transport
+    cdef fw_tls_t *tls           # TR_TLS: the session
+    # TR_TLS: the readiness a blocked TLS call waits for that is not its own
+    # direction (a read that must send, a write that must receive), else 0.
+    cdef uint32_t tls_cross
+    cdef dict tls_environ        # TR_TLS: the client certificate's keys, once verified
     cdef uint32_t interest
     cdef bint watched            # in the epoll set (see _want)
     cdef fw_llhttp_t parser
@@ -213,6 +219,10 @@ cdef class Server:
     cdef AddressPolicy forwarded_policy
     cdef AddressPolicy proxy_policy
     cdef str proxy_mode
+    cdef object tls              # TLSContext of every listener, or None (plain)
+    cdef fw_tls_ctx_t *tls_ctx
+    cdef list tls_ready          # TLS connections holding input the socket no longer signals
+    cdef bint tls_client_certs   # cert_reqs is not none: put the client's in the environ
 
     cdef void _clock(self) noexcept
     cdef int _app_timed(self, double seconds) except -1
@@ -227,4 +237,5 @@ cdef class Server:
     cdef void _forget(self, int fd) noexcept
     cdef int _sweep(self) except -1
     cdef int _close_all(self) except -1
+    cdef int _serve_tls_ready(self) except -1
     cdef void log_error(self, str message, object exc)

@@ -3,8 +3,9 @@
 A ``Setting`` with ``engine = True`` (``fastwsgi/config/settings_*.py``) is
 one the engine reads.  ``EngineSettings`` has one attribute per such setting,
 named as the setting, holding its validated value: the registry's default
-unless given.  Two more values are not settings of their own but derived by
-the worker: ``script_name`` (from SCRIPT_NAME) and ``multiprocess``.
+unless given.  Three more values are not settings of their own but derived by
+the worker: ``script_name`` (from SCRIPT_NAME), ``multiprocess`` and ``tls``
+(the listeners' TLSContext, built from the SSL settings: fastwsgi/workers/tls.py).
 ``fastwsgi._core.Server`` takes this one object; nothing else restates a
 default or a name.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from fastwsgi.config import engine_settings_list, invalid_value_message
 
 # Derived by the worker, not read from the configuration (see from_config).
-DERIVED: dict[str, Any] = {"script_name": "", "multiprocess": False}
+DERIVED: dict[str, Any] = {"script_name": "", "multiprocess": False, "tls": None}
 
 NAMES: tuple[str, ...] = tuple(cls.name for cls in engine_settings_list())
 

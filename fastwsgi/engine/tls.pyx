@@ -135,3 +135,128 @@ cdef int _check_same_libssl() except -1:
                        f"libssl (Python: {_ssl.OPENSSL_VERSION}; fastwsgi built on "
                        f"{fw_tls_library_version():#x})")
     return 0
+
+
+# ---- sessions: the TR_TLS branch of engine/transport.pyx -------------------
+#
+# A TLS connection is a connection like any other: its handshake is driven by
+# its first reads (SSL_read does it), from the loop, never blocking; the
+# header_timeout counts from accept until the handshake is done
+# (check_timeout).  The contract of fw_tls_* maps to transport.pyx's:
+# -2 is IO_AGAIN, and when the call must wait for the other direction (a read
+# that has to send, a write that has to receive) that readiness is kept in
+# tls_cross, which Connection._want adds to the interest and on_event routes
+# back to the blocked call.
+
+DEF TLS_RECORD = 16384
+DEF TLS_ERROR_LEN = 512
+
+
+cdef int tls_begin(Connection c, Server server) except -1:
+    """Give a connection just accepted its TLS session."""
+    c.tls = fw_tls_new(server.tls_ctx, c.fd)
+    if c.tls == NULL:
+        raise MemoryError()
+    c.transport = TR_TLS
+    c.head_started = server.now_ms  # header_timeout runs from accept
+    return 0
+
+
+cdef inline ssize_t _tls_again(Connection c, uint32_t own) noexcept:
+    cdef uint32_t wanted = EPOLLIN if fw_tls_want(c.tls) == FW_TLS_WANT_READ else EPOLLOUT
+    c.tls_cross = wanted if wanted != own else 0
+    return IO_AGAIN
+
+
+cdef ssize_t tls_recv(Connection c, char *buf, size_t n) noexcept:
+    cdef ssize_t r = fw_tls_read(c.tls, buf, n)
+    if r > 0:
+        c.tls_cross = 0
+        if c.tls_environ is None and c.server.tls_client_certs:
+            _client_cert_environ(c)
+        return r
+    if r == -2:
+        return _tls_again(c, EPOLLIN)
+    if r == -1:
+        _tls_log(c)
+    return IO_GONE
+
+
+cdef ssize_t tls_send(Connection c, const char *p, size_t n) noexcept:
+    cdef ssize_t r = fw_tls_write(c.tls, p, n)
+    if r >= 0:
+        c.tls_cross = 0
+        return r
+    if r == -2:
+        return _tls_again(c, EPOLLOUT)
+    _tls_log(c)
+    return IO_GONE
+
+
+cdef ssize_t tls_sendv(Connection c, iovec *iov, int niov) noexcept:
+    """The buffers one after the other (TLS has no gather write): stops at
+    the first that the session does not take whole."""
+    cdef ssize_t total = 0, r
+    cdef int i
+    for i in range(niov):
+        if iov[i].iov_len == 0:
+            continue
+        r = tls_send(c, <const char *>iov[i].iov_base, iov[i].iov_len)
+        if r < 0:
+            return total if total else r
+        total += r
+        if <size_t>r < iov[i].iov_len:
+            break
+    return total
+
+
+cdef void tls_end(Connection c) noexcept:
+    """Before close(): close_notify (when the session is sound and nothing
+    was sent yet), then free the session."""
+    if c.tls != NULL:
+        fw_tls_shutdown(c.tls)
+        fw_tls_free(c.tls)
+        c.tls = NULL
+    c.transport = TR_PLAIN
+
+
+cdef bint tls_in_handshake(Connection c) noexcept:
+    return c.tls != NULL and not fw_tls_handshake_done(c.tls)
+
+
+cdef void tls_input_waits(Connection c) noexcept:
+    """The connection waits for input: if OpenSSL already holds some (read
+    ahead past what fitted the buffer), epoll will not report it; the loop
+    serves it at the end of this turn (Server._serve_tls_ready)."""
+    if c.tls != NULL and fw_tls_pending(c.tls):
+        try:
+            c.server.tls_ready.append(c)
+        except BaseException:
+            pass
+
+
+cdef void _tls_log(Connection c) noexcept:
+    """A failed handshake or session: gunicorn logs these at debug level."""
+    try:
+        c.server.error_logger.debug("TLS error from %s: %s", c.remote_addr or "unix socket",
+                                    fw_tls_error(c.tls).decode("utf-8", "replace"))
+    except BaseException:
+        pass
+
+
+cdef void _client_cert_environ(Connection c) noexcept:
+    """The verified client certificate, once per connection, with mod_ssl's
+    names (gunicorn exposes none): SSL_CLIENT_S_DN, SSL_CLIENT_I_DN,
+    SSL_CLIENT_VERIFY."""
+    cdef char subject[TLS_ERROR_LEN]
+    cdef char issuer[TLS_ERROR_LEN]
+    try:
+        c.tls_environ = {}
+        if fw_tls_peer_subject(c.tls, subject, TLS_ERROR_LEN, issuer, TLS_ERROR_LEN):
+            c.tls_environ = {
+                "SSL_CLIENT_S_DN": subject.decode("utf-8", "replace"),
+                "SSL_CLIENT_I_DN": issuer.decode("utf-8", "replace"),
+                "SSL_CLIENT_VERIFY": "SUCCESS",
+            }
+    except BaseException:
+        pass

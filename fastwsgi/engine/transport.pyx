@@ -38,6 +38,8 @@ cdef inline ssize_t _io_result(ssize_t n) noexcept:
 cdef inline ssize_t tr_recv(Connection c, char *buf, size_t n) noexcept:
     """Receive up to n bytes into buf."""
     cdef ssize_t r
+    if c.transport == TR_TLS:
+        return tls_recv(c, buf, n)
     while True:
         r = recv(c.fd, buf, n, 0)
         if r > 0:
@@ -52,6 +54,8 @@ cdef inline ssize_t tr_recv(Connection c, char *buf, size_t n) noexcept:
 cdef inline ssize_t tr_send(Connection c, const char *p, size_t n) noexcept:
     """Send up to n bytes from p."""
     cdef ssize_t r
+    if c.transport == TR_TLS:
+        return tls_send(c, p, n)
     while True:
         r = send(c.fd, p, n, MSG_NOSIGNAL)
         if r >= 0:
@@ -65,6 +69,8 @@ cdef ssize_t tr_sendv(Connection c, iovec *iov, int niov) noexcept:
     """Send the buffers of iov in order, as far as the socket takes them."""
     cdef msghdr msg
     cdef ssize_t r
+    if c.transport == TR_TLS:
+        return tls_sendv(c, iov, niov)
     memset(&msg, 0, sizeof(msg))
     msg.msg_iov = iov
     msg.msg_iovlen = <size_t>niov
@@ -105,6 +111,8 @@ cdef ssize_t _copy_file(Connection c, int in_fd, off_t *offset, size_t n) noexce
     cdef ssize_t got, sent
     if n > SCRATCH_SIZE:
         n = SCRATCH_SIZE
+    if c.transport == TR_TLS and n > TLS_RECORD:
+        n = TLS_RECORD  # one record per write: read no more than one takes
     while True:
         got = pread(in_fd, c.server.scratch, n, offset[0])
         if got >= 0:
@@ -120,11 +128,16 @@ cdef ssize_t _copy_file(Connection c, int in_fd, off_t *offset, size_t n) noexce
 
 
 cdef inline int tr_shutdown_write(Connection c) noexcept:
-    """Send our FIN: the peer sees the end of the responses; input may go on."""
+    """Send our FIN: the peer sees the end of the responses; input may go on.
+    (TLS: close_notify first, so that the peer knows the end is genuine.)"""
+    if c.transport == TR_TLS:
+        fw_tls_shutdown(c.tls)
     return shutdown(c.fd, SHUT_WR)
 
 
 cdef inline int tr_close(Connection c) noexcept:
+    if c.transport == TR_TLS:
+        tls_end(c)
     return close(c.fd)
 
 

@@ -85,11 +85,12 @@ def _remove_stale_socket(path: str) -> None:
         pass
 
 
-def describe(sock: socket.socket) -> str:
-    """The address as gunicorn's "Listening at:" line shows it."""
+def describe(sock: socket.socket, tls: bool = False) -> str:
+    """The address as gunicorn's "Listening at:" line shows it (https with TLS)."""
     name = sock.getsockname()
     if sock.family == socket.AF_UNIX:
         return f"unix:{name}"
+    scheme = "https" if tls else "http"
     if sock.family == socket.AF_INET6:
-        return f"http://[{name[0]}]:{name[1]}"
-    return f"http://{name[0]}:{name[1]}"
+        return f"{scheme}://[{name[0]}]:{name[1]}"
+    return f"{scheme}://{name[0]}:{name[1]}"

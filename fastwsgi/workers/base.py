@@ -338,14 +338,16 @@ def engine_settings(cfg: Any, num_workers: int) -> EngineSettings:
     """What the engine needs from the configuration, for one worker: the
     engine's settings as configured (the registry says which), with this
     worker's own max_requests jitter, the threads of its mode, SCRIPT_NAME,
-    and multiprocess when the master runs several."""
+    multiprocess when the master runs several, and the TLS context the master
+    built for this configuration (inherited through fork)."""
     from fastwsgi.workers.native import EngineSettings
+    from fastwsgi.workers.tls import context_for
     mode, threads, _ = cfg.worker_mode
     return EngineSettings.from_config(
         cfg, max_requests=max_requests_for(cfg),
         threads=threads if mode == "threaded" else 1,
         script_name=cfg.env.get("SCRIPT_NAME", os.environ.get("SCRIPT_NAME", "")),
-        multiprocess=num_workers > 1)
+        multiprocess=num_workers > 1, tls=context_for(cfg))
 
 
 __all__ = ["BOOTING", "Worker", "engine_settings", "max_requests_for", "run"]

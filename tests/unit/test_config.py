@@ -186,15 +186,16 @@ def test_hooks_have_gunicorn_arities_and_noop_defaults() -> None:
     assert cfg.post_request(None, None, None, None) is None
 
 
-def test_ignored_settings_include_tls_statsd_and_paste() -> None:
+def test_ignored_settings_include_statsd_and_paste() -> None:
     ignored = set(ignored_setting_names())
     expected = {
-        "certfile", "keyfile", "ssl_version", "cert_reqs", "ca_certs", "ciphers",
-        "suppress_ragged_eofs", "do_handshake_on_connect", "statsd_host", "statsd_prefix",
+        "statsd_host", "statsd_prefix",
         "dogstatsd_tags", "paste", "reload_engine", "spew", "strip_header_spaces",
     }
     assert expected <= ignored
     assert not {"sendfile", "workers", "bind", "keepalive", "threads"} & ignored
+    # TLS is served (config/settings_ssl.py; tests/tls/test_settings.py).
+    assert not {"certfile", "keyfile", "cert_reqs", "ca_certs", "ciphers"} & ignored
 
 
 def test_sections_keep_gunicorn_grouping() -> None:
@@ -495,9 +496,9 @@ def test_supervisor_config_is_recorded_not_parsed(tmp_path: Path, name: str) -> 
 
 
 def test_ignored_settings_in_use(tmp_path: Path) -> None:
-    config = write(tmp_path / "c.py", "certfile = '/x.pem'\nspew = False\nworkers = 2\n")
+    config = write(tmp_path / "c.py", "strip_header_spaces = True\nspew = False\nworkers = 2\n")
     cfg = load_config(["-c", config, "--statsd-host", "localhost:8125"], {})
-    assert sorted(cfg.ignored_settings_in_use()) == ["certfile", "statsd_host"]
+    assert sorted(cfg.ignored_settings_in_use()) == ["statsd_host", "strip_header_spaces"]
 
 
 def test_print_config_format() -> None:
