@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_master_support import Run, wait_for
 from tests.support import ROOT
+from tests.support.master import Run
+from tests.support.waiting import wait_for
 from tests.tls.tlsclient import body_of, get, tls_connect, tls_request
 
 APP = "tests.apps.basic:app"
