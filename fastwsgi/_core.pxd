@@ -10,6 +10,7 @@ from fastwsgi.includes.system cimport *
 from fastwsgi.includes.csrc cimport *
 from fastwsgi.includes.python cimport *
 from fastwsgi.includes.tls cimport *
+from fastwsgi.includes.checked cimport *
 
 include "engine/parts.pxd"
 include "engine/server.pxd"

@@ -81,18 +81,6 @@ def _self_test():
 _self_test()
 
 
-cdef extern from *:
-    """
-    #ifdef __GLIBC__
-    #include <malloc.h>
-    static void fw_release_free_memory(void) { malloc_trim(0); }
-    #else
-    static void fw_release_free_memory(void) {}
-    #endif
-    """
-    void fw_release_free_memory() nogil
-
-
 def release_free_memory():
     """Give the free pages of the C heap back to the kernel (glibc's
     malloc_trim; a no-op with other C libraries).  The master calls it before

@@ -29,7 +29,6 @@ DEF LINGER_MS = 2000
 DEF SEND_STALL_MS = 60000
 DEF BUF_KEEP = 65536
 
-cdef bytes _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 # The response phase's edges (enum Phase in server.pxd), as a bit set of the
 # phases each one may go to; Connection._enter() refuses any other move.
@@ -197,8 +196,8 @@ cdef class Connection:
                 start_spool(self)
             if self.spool_fd >= 0:
                 _write_all(self.spool_fd, at, n)
-            elif fw_buf_append(&self.body, at, n) < 0:
-                raise MemoryError()
+            else:
+                buf_append(&self.body, at, n)
         except BaseException as exc:
             self.error_exc = exc
             return self._fail(500, "")
@@ -294,7 +293,7 @@ cdef class Connection:
         abort_response(self)
         drop_body(self)
         answer = error_response(status, detail)
-        _append(&self.wbuf, PyBytes_AS_STRING(answer), <size_t>PyBytes_GET_SIZE(answer))
+        buf_append(&self.wbuf, PyBytes_AS_STRING(answer), <size_t>PyBytes_GET_SIZE(answer))
         self.keep_alive = False
         self._enter(PH_CLOSING)
         self.parsed = self.inlen
@@ -490,8 +489,7 @@ cdef class Connection:
         if self.inbuf == self.server.scratch:
             self.rbuf.len = 0
             if rest:
-                if fw_buf_append(&self.rbuf, self.inbuf + keep, rest) < 0:
-                    raise MemoryError()
+                buf_append(&self.rbuf, self.inbuf + keep, rest)
         else:
             fw_buf_consume(&self.rbuf, keep)
         if self.rbuf.len == 0:
@@ -517,8 +515,7 @@ cdef class Connection:
                 self.parsed = 0
                 self.head_start = 0
         else:
-            if fw_buf_reserve(&self.rbuf, RECV_SIZE) < 0:
-                raise MemoryError()
+            buf_reserve(&self.rbuf, RECV_SIZE)
             n = tr_recv(self, self.rbuf.data + self.rbuf.len, self.rbuf.cap - self.rbuf.len)
             if n > 0:
                 self.rbuf.len += <size_t>n
@@ -626,8 +623,7 @@ cdef class Connection:
         """Give the connection bytes as if recv() had returned them."""
         if self.state in (CS_CLOSED, CS_LINGER):
             return
-        if fw_buf_append(&self.rbuf, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data)) < 0:
-            raise MemoryError()
+        buf_append(&self.rbuf, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data))
         self.inbuf = self.rbuf.data
         self.inlen = self.rbuf.len
         if self.proxy_pending:

@@ -6,6 +6,9 @@
 cdef tuple _HEADER_KEYS = tuple(
     sys.intern(fw_header_cgi_name(i).decode("ascii")) for i in range(fw_header_count()))
 
+# fw_header_cgi_key() writes "HTTP_" before the name.
+DEF CGI_PREFIX_LEN = 5
+
 cdef str _HTTP11 = sys.intern("HTTP/1.1")
 cdef str _HTTP10 = sys.intern("HTTP/1.0")
 cdef str _EMPTY = ""
@@ -46,9 +49,7 @@ cdef str _decode_path(const char *p, size_t n):
     if n <= sizeof(stackbuf):
         m = fw_percent_decode(p, n, stackbuf)
         return _latin1(stackbuf, m)
-    tmp = <char *>malloc(n)
-    if tmp == NULL:
-        raise MemoryError()
+    tmp = <char *>mem_alloc(n)
     try:
         m = fw_percent_decode(p, n, tmp)
         return _latin1(tmp, m)
@@ -74,15 +75,13 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) exc
     if idx >= 0:
         key = _HEADER_KEYS[idx]
     else:
-        if h.name_len + 5 <= sizeof(keybuf):
+        if h.name_len + CGI_PREFIX_LEN <= sizeof(keybuf):
             klen = fw_header_cgi_key(head + h.name_off, h.name_len, keybuf)
             if klen < 0:
                 return 1
             key = _latin1(keybuf, <size_t>klen)
         else:
-            heapkey = <char *>malloc(h.name_len + 5)
-            if heapkey == NULL:
-                raise MemoryError()
+            heapkey = <char *>mem_alloc(h.name_len + CGI_PREFIX_LEN)
             try:
                 klen = fw_header_cgi_key(head + h.name_off, h.name_len, heapkey)
                 if klen < 0:

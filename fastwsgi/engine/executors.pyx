@@ -22,12 +22,6 @@
 # subclasses Executor the same way, with a greenlet per call and waits that
 # switch to the hub.
 
-cdef extern from "<sys/eventfd.h>" nogil:
-    int eventfd(unsigned int initval, int flags)
-    enum:
-        EFD_NONBLOCK
-        EFD_CLOEXEC
-
 import collections
 import queue
 import threading
@@ -42,7 +36,7 @@ cdef class Executor:
         self.done = collections.deque()
         self.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)
         if self.efd < 0:
-            raise OSError(errno, os.strerror(errno))
+            raise_errno()
 
     def __dealloc__(self):
         if self.efd >= 0:

@@ -21,11 +21,6 @@ DEF QUICK_APP_SECONDS = 0.0002
 DEF LISTENER_BIT = 0x100000000
 DEF EXECUTOR_KEY = 0x200000000
 
-cdef extern from "<time.h>" nogil:
-    enum:
-        CLOCK_MONOTONIC
-
-
 cdef inline double _monotonic() noexcept:
     cdef timespec ts
     clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -111,10 +106,8 @@ cdef class Server:
                 errors=errors, multithread=multithread, multiprocess=multiprocess))
             self.defer_accept.append(_set_defer_accept(sock))
             self.nodelay_per_socket.append(not _set_listener_nodelay(sock))
-        self.scratch = <char *>malloc(SCRATCH_SIZE)
-        self.events = <epoll_event *>malloc(sizeof(epoll_event) * MAX_EVENTS)
-        if self.scratch == NULL or self.events == NULL:
-            raise MemoryError()
+        self.scratch = <char *>mem_alloc(SCRATCH_SIZE)
+        self.events = <epoll_event *>mem_alloc(sizeof(epoll_event) * MAX_EVENTS)
         self._clock()
 
     def __dealloc__(self):
@@ -140,7 +133,7 @@ cdef class Server:
         cdef epoll_event ev
         self.epfd = epoll_create1(EPOLL_CLOEXEC)
         if self.epfd < 0:
-            raise OSError(errno, os.strerror(errno))
+            raise_errno()
         for sock in self.listeners:
             sock.setblocking(False)
         self._listen(True)
@@ -163,7 +156,7 @@ cdef class Server:
                         n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
                 if n < 0:
                     if errno != EINTR:
-                        raise OSError(errno, os.strerror(errno))
+                        raise_errno()
                     n = 0
                 self._clock()
                 for i in range(n):
@@ -283,7 +276,7 @@ cdef class Server:
             ev.data.u64 = LISTENER_BIT | <uint64_t>i
             if on:
                 if epoll_ctl(self.epfd, EPOLL_CTL_ADD, sock.fileno(), &ev) < 0:
-                    raise OSError(errno, os.strerror(errno))
+                    raise_errno()
             else:
                 epoll_ctl(self.epfd, EPOLL_CTL_DEL, sock.fileno(), &ev)
         return 0

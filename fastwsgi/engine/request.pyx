@@ -102,7 +102,7 @@ cdef int start_request(Connection c) except -2:
     c.body_len = 0
     if expect_continue and not c.http10 and (
             p.flags & FW_F_CHUNKED or p.content_length > 0):
-        _append(&c.wbuf, PyBytes_AS_STRING(_CONTINUE), 25)
+        buf_append(&c.wbuf, FW_CONTINUE, FW_CONTINUE_LEN)
     return 0
 
 
@@ -180,7 +180,7 @@ cdef int _write_all(int fd, const char *p, size_t n) except -1:
         if w < 0:
             if errno == EINTR:
                 continue
-            raise OSError(errno, os.strerror(errno))
+            raise_errno()
         p += w
         n -= <size_t>w
     return 0

@@ -95,8 +95,7 @@ cdef int write_response_head(Connection c, int64_t length, bint known) except -1
         conn_header = CH_KEEP_ALIVE
     else:
         conn_header = CH_NONE
-    if fw_buf_from_pool(&c.wbuf, &_blocks) < 0:
-        raise MemoryError()
+    buf_from_pool(&c.wbuf, &_blocks)
     # HEAD: the Content-Length a GET would get, when it is known.
     write_head(&c.wbuf, sr, FR_LENGTH if (c.is_head and known and code >= 200) else c.framing,
                length, conn_header)
@@ -118,7 +117,7 @@ cdef int write_body(Connection c, bytes chunk) except -1:
         c.resp_remaining -= n
     elif c.framing == FR_CHUNKED:
         hn = fw_chunk_header(<size_t>n, hdr)
-        _append(&c.wbuf, hdr, hn)
+        buf_append(&c.wbuf, hdr, hn)
     if n >= ZEROCOPY_MIN and c.zbody is None:
         # Sent from the app's own bytes object (Connection._flush): copying
         # a large body into wbuf would cost more than the send itself.
@@ -127,9 +126,9 @@ cdef int write_body(Connection c, bytes chunk) except -1:
         c.zend = <size_t>n
         c.zmark = c.wbuf.len
     else:
-        _append(&c.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
+        buf_append(&c.wbuf, PyBytes_AS_STRING(chunk), <size_t>n)
     if c.framing == FR_CHUNKED:
-        _append(&c.wbuf, b"\r\n", 2)
+        buf_append(&c.wbuf, FW_CRLF, FW_CRLF_LEN)
     c.resp_bytes += <uint64_t>n
     return 0
 
@@ -169,7 +168,7 @@ cdef int end_response(Connection c, bint complete) except -1:
     cdef Server server = c.server
     if complete and c.sr.headers_sent:
         if c.framing == FR_CHUNKED:
-            _append(&c.wbuf, b"0\r\n\r\n", 5)
+            buf_append(&c.wbuf, FW_LAST_CHUNK, FW_LAST_CHUNK_LEN)
         elif c.framing == FR_LENGTH and c.resp_remaining > 0:
             # The app sent less than its Content-Length: the client would
             # wait for the rest, so the connection must end.
@@ -225,7 +224,7 @@ cdef int app_failed(Connection c, object exc) except -1:
     c.sr.headers = []
     c.sr.status_code = 500
     end_response(c, False)
-    _append(&c.wbuf, PyBytes_AS_STRING(error_response(500, "")),
+    buf_append(&c.wbuf, PyBytes_AS_STRING(error_response(500, "")),
             <size_t>PyBytes_GET_SIZE(error_response(500, "")))
     return 0
 

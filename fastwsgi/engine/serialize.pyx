@@ -13,14 +13,9 @@ cdef enum ConnHeader:
     CH_CLOSE = 1
     CH_KEEP_ALIVE = 2
 
-cdef char *_SERVER_LINE = b"Server: fastwsgi\r\n"
 cdef time_t _now_wall = 0
 
-
-cdef inline int _append(fw_buf_t *out, const void *p, size_t n) except -1:
-    if fw_buf_append(out, p, n) < 0:
-        raise MemoryError()
-    return 0
+DEF HEAD_EXTRA = 160
 
 
 cdef int write_head(fw_buf_t *out, StartResponse sr, int framing, int64_t length,
@@ -31,30 +26,31 @@ cdef int write_head(fw_buf_t *out, StartResponse sr, int framing, int64_t length
     cdef char numbuf[32]
     cdef const char *status = <const char *>PyUnicode_DATA(sr.status)
     cdef Py_ssize_t slen = PyUnicode_GET_LENGTH(sr.status)
-    if fw_buf_reserve(out, <size_t>slen + sr.hbuf.len + 160) < 0:
-        raise MemoryError()
-    _append(out, b"HTTP/1.1 ", 9)
-    _append(out, status, <size_t>slen)
+    # Room for all of it at once: the fixed lines, Date and Content-Length
+    # take well under HEAD_EXTRA bytes.
+    buf_reserve(out, <size_t>slen + sr.hbuf.len + HEAD_EXTRA)
+    buf_append(out, FW_STATUS_PREFIX, FW_STATUS_PREFIX_LEN)
+    buf_append(out, status, <size_t>slen)
     if slen == 3:
-        _append(out, b" ", 1)
-    _append(out, b"\r\n", 2)
+        buf_append(out, b" ", 1)
+    buf_append(out, FW_CRLF, FW_CRLF_LEN)
     if not (sr.app_flags & AH_SERVER):
-        _append(out, _SERVER_LINE, 18)
+        buf_append(out, FW_SERVER_LINE, FW_SERVER_LINE_LEN)
     if not (sr.app_flags & AH_DATE):
         date = fw_date_line(_now_wall, &n)
-        _append(out, date, n)
-    _append(out, sr.hbuf.data, sr.hbuf.len)
+        buf_append(out, date, n)
+    buf_append(out, sr.hbuf.data, sr.hbuf.len)
     if framing == FR_LENGTH and sr.content_length < 0:
         n = <size_t>snprintf(numbuf, sizeof(numbuf), "Content-Length: %lld\r\n", <long long>length)
-        _append(out, numbuf, n)
+        buf_append(out, numbuf, n)
     elif framing == FR_CHUNKED:
-        _append(out, b"Transfer-Encoding: chunked\r\n", 28)
+        buf_append(out, FW_CHUNKED_LINE, FW_CHUNKED_LINE_LEN)
     if conn_header == CH_CLOSE:
-        _append(out, b"Connection: close\r\n\r\n", 21)
+        buf_append(out, FW_CLOSE_END, FW_CLOSE_END_LEN)
     elif conn_header == CH_KEEP_ALIVE:
-        _append(out, b"Connection: keep-alive\r\n\r\n", 26)
+        buf_append(out, FW_KEEP_ALIVE_END, FW_KEEP_ALIVE_END_LEN)
     else:
-        _append(out, b"\r\n", 2)
+        buf_append(out, FW_CRLF, FW_CRLF_LEN)
     return 0
 
 

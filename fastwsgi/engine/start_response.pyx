@@ -82,8 +82,7 @@ cdef class StartResponse:
             raise TypeError(f"headers must be a list of (name, value) tuples, "
                             f"not {type(headers).__name__}")
         self.hbuf.len = 0
-        if fw_buf_from_pool(&self.hbuf, &_blocks) < 0:
-            raise MemoryError()
+        buf_from_pool(&self.hbuf, &_blocks)
         self.content_length = -1
         self.app_close = False
         self.app_flags = 0
@@ -134,10 +133,10 @@ cdef class StartResponse:
             self.app_flags |= AH_SERVER
         elif kind == FW_RH_DATE:
             self.app_flags |= AH_DATE
-        if (fw_buf_reserve(&self.hbuf, <size_t>(kn + vn + 4)) < 0):
-            raise MemoryError()
+        # Reserved once, so the appends below cannot fail.
+        buf_reserve(&self.hbuf, <size_t>(kn + vn) + FW_HEADER_SEP_LEN + FW_CRLF_LEN)
         fw_buf_append(&self.hbuf, k, <size_t>kn)
-        fw_buf_append(&self.hbuf, b": ", 2)
+        fw_buf_append(&self.hbuf, FW_HEADER_SEP, FW_HEADER_SEP_LEN)
         fw_buf_append(&self.hbuf, v, <size_t>vn)
-        fw_buf_append(&self.hbuf, b"\r\n", 2)
+        fw_buf_append(&self.hbuf, FW_CRLF, FW_CRLF_LEN)
         return 0

@@ -1,4 +1,5 @@
-# The whole csrc/ API, declared once (csrc/fw_*.h).
+# The whole csrc/ API, declared once (csrc/fw_*.h), each with its return
+# contract.  Calls that can fail are made through fastwsgi/includes/checked.pxd.
 
 from libc.stdint cimport int32_t, uint8_t, uint16_t, uint64_t
 from fastwsgi.includes.system cimport time_t
@@ -9,14 +10,18 @@ cdef extern from "fw_buf.h" nogil:
         char *data
         size_t len
         size_t cap
+    # 0, or -1 out of memory (b unchanged): use checked.buf_reserve/buf_append.
     int fw_buf_reserve(fw_buf_t *b, size_t extra)
     int fw_buf_append(fw_buf_t *b, const void *src, size_t n)
+    # Cannot fail.
     void fw_buf_consume(fw_buf_t *b, size_t n)
     void fw_buf_shrink(fw_buf_t *b, size_t keep)
     void fw_buf_free(fw_buf_t *b)
     ctypedef struct fw_pool_t:
         int n
+    # 0, or -1 out of memory: use checked.buf_from_pool.
     int fw_buf_from_pool(fw_buf_t *b, fw_pool_t *pool)
+    # Cannot fail.
     void fw_buf_to_pool(fw_buf_t *b, fw_pool_t *pool, size_t keep)
 
 
@@ -59,7 +64,10 @@ cdef extern from "fw_llhttp.h":
         void (*set_error_reason)(fw_llhttp_t *, const char *reason)
         void (*set_lenient_version)(fw_llhttp_t *, int enabled)
 
+    # execute(): FW_HPE_OK, FW_HPE_PAUSED (message complete), or an error
+    # number (llhttp_errno_t); the others cannot fail.
     fw_llhttp_api_t fw_llhttp
+    # NULL when every entry point resolved, else the message (static storage).
     const char *fw_llhttp_load(const char *path)
 
     enum:
@@ -82,20 +90,21 @@ cdef extern from "fw_http.h" nogil:
         size_t path_off, path_len
         size_t query_off, query_len
 
-    const char *fw_date_line(time_t now, size_t *len)
+    # None of these can fail; what each returns (csrc/fw_http.h says more):
+    const char *fw_date_line(time_t now, size_t *len)                # the line, its length in *len
     void fw_split_target(const char *url, size_t len, fw_target_t *out)
-    size_t fw_percent_decode(const char *src, size_t len, char *dst)
-    int fw_header_index(const char *name, size_t len)
+    size_t fw_percent_decode(const char *src, size_t len, char *dst)  # bytes written (<= len)
+    int fw_header_index(const char *name, size_t len)                 # table index, or -1: not common
     const char *fw_header_cgi_name(int i)
     int fw_header_count()
-    long fw_header_cgi_key(const char *name, size_t len, char *out)
-    long fw_find_ctl(const char *s, size_t len)
-    int fw_is_token(const char *s, size_t len)
-    int fw_lower_eq(const char *s, size_t len, const char *lower)
-    size_t fw_chunk_header(size_t n, char *out)
-    int fw_response_header_kind(const char *name, size_t len)
-    int fw_valid_host(const char *s, size_t len)
-    size_t fw_token_length(const char *s, size_t len)
+    long fw_header_cgi_key(const char *name, size_t len, char *out)   # length, or -1: name has '_'
+    long fw_find_ctl(const char *s, size_t len)                       # index of CR/LF/NUL, or -1
+    int fw_is_token(const char *s, size_t len)                        # boolean
+    int fw_lower_eq(const char *s, size_t len, const char *lower)     # boolean
+    size_t fw_chunk_header(size_t n, char *out)                       # bytes written (out >= 20)
+    int fw_response_header_kind(const char *name, size_t len)         # FW_RH_*
+    int fw_valid_host(const char *s, size_t len)                      # boolean
+    size_t fw_token_length(const char *s, size_t len)                 # bytes of token at s
     enum:
         FW_RH_OTHER
         FW_RH_CONTENT_LENGTH
@@ -109,3 +118,30 @@ cdef extern from "fw_http.h" nogil:
         FW_H_CONTENT_TYPE
         FW_H_TRANSFER_ENCODING
         FW_H_EXPECT
+
+
+cdef extern from "fw_lines.h" nogil:
+    # Fixed response bytes; each *_LEN is the compiler's sizeof - 1.
+    const char *FW_STATUS_PREFIX
+    const char *FW_SERVER_LINE
+    const char *FW_CHUNKED_LINE
+    const char *FW_CLOSE_END
+    const char *FW_KEEP_ALIVE_END
+    const char *FW_CRLF
+    const char *FW_HEADER_SEP
+    const char *FW_LAST_CHUNK
+    const char *FW_CONTINUE
+    enum:
+        FW_STATUS_PREFIX_LEN
+        FW_SERVER_LINE_LEN
+        FW_CHUNKED_LINE_LEN
+        FW_CLOSE_END_LEN
+        FW_KEEP_ALIVE_END_LEN
+        FW_CRLF_LEN
+        FW_HEADER_SEP_LEN
+        FW_LAST_CHUNK_LEN
+        FW_CONTINUE_LEN
+
+
+cdef extern from "fw_sys.h" nogil:
+    void fw_release_free_memory()  # cannot fail

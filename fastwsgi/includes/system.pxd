@@ -1,4 +1,6 @@
-# The POSIX and Linux calls the engine makes, declared once.
+# The POSIX and Linux calls the engine makes, declared once.  Unless said
+# otherwise they follow the POSIX contract: -1 with errno on failure (socket
+# I/O goes through engine/transport.pyx, which maps errno once).
 
 from libc.stdint cimport uint32_t, uint64_t
 
@@ -148,6 +150,14 @@ cdef extern from "<time.h>" nogil:
         time_t tv_sec
         long tv_nsec
     enum:
+        CLOCK_MONOTONIC
         CLOCK_MONOTONIC_COARSE
         CLOCK_REALTIME_COARSE
     int clock_gettime(int clk_id, timespec *tp)
+
+
+cdef extern from "<sys/eventfd.h>" nogil:
+    int eventfd(unsigned int initval, int flags)  # fd, or -1 with errno
+    enum:
+        EFD_NONBLOCK
+        EFD_CLOEXEC
