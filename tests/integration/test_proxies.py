@@ -24,12 +24,8 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import struct
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -39,7 +35,8 @@ from typing import Any
 import pytest
 
 from tests.apps.proxy_apps import pattern
-from tests.support import ROOT, TIMEOUT, ServerProcess, parse_response, request, run_server
+from tests.support import TIMEOUT, ServerProcess, parse_response, request, run_server
+from tests.support.server import free_port, log_text, started, unix_server, wait_connectable
 
 APP = "tests.apps.proxy_apps:validated_app"
 
@@ -52,74 +49,6 @@ def binary(name: str) -> str:
     if path is None:
         pytest.skip(f"{name} is not installed (.ci/run installs it with apt-get)")
     return path
-
-
-def free_port() -> int:
-    """A loopback port free right now, for a proxy to listen on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM by PID, then SIGKILL if it does not exit."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(TIMEOUT)
-
-
-def wait_connectable(proc: subprocess.Popen[bytes], address: str | tuple[str, int],
-                     log: Path) -> None:
-    """Poll until ``address`` accepts a connection; fail (with the process's
-    log) if the process exits or the time runs out."""
-    name = os.path.basename(str(proc.args[0]))  # type: ignore[index]
-    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"{name} exited with {proc.returncode}:\n{log_text(log)}")
-        with socket.socket(family, socket.SOCK_STREAM) as s:
-            try:
-                s.connect(address)
-                return
-            except (ConnectionRefusedError, FileNotFoundError):
-                pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"{name} not listening on {address} after {TIMEOUT} s:\n"
-                        f"{log_text(log)}")
-        time.sleep(0.01)
-
-
-def log_text(*logs: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in logs if p.exists())
-
-
-@contextmanager
-def started(args: list[str], address: str | tuple[str, int], log: Path,
-            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``args`` (output to ``log``) until it listens on ``address``;
-    stop it by PID afterwards."""
-    with open(log, "wb") as logf:
-        proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-    try:
-        wait_connectable(proc, address, log)
-        yield proc
-    finally:
-        stop(proc)
-
-
-@contextmanager
-def unix_server(path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m fastwsgi APP --bind unix:PATH ARGS...`` as in gunicorn's
-    deployment guide (tests/support.py's run_server is TCP-only)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
-    with started([sys.executable, "-m", "fastwsgi", APP, "--bind", f"unix:{path}", *args],
-                 str(path), path.with_suffix(".log"), env) as proc:
-        yield proc
 
 
 # ---- nginx ---------------------------------------------------------------------
@@ -249,7 +178,7 @@ def unix_nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
         "/stream/": guide_headers(*keepalive, "proxy_request_buffering off;")
         + "\n            proxy_pass http://app_server;",
     }
-    with unix_server(sock) as server, nginx(tmp, upstream, locations) as proxy:
+    with unix_server(sock, APP) as server, nginx(tmp, upstream, locations) as proxy:
         proxy.logs.append(sock.with_suffix(".log"))
         yield proxy
         assert server.poll() is None, proxy.logs_text()

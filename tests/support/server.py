@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.support.http import read_response
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 10.0
@@ -112,3 +115,75 @@ def memory_kb(pid: int) -> dict[str, int]:
             if key in ("VmRSS", "VmHWM"):
                 out[key] = int(value.split()[0])
     return out
+
+
+# ---- any process that listens (a proxy, fastwsgi on a unix socket) ----------------
+
+
+def free_port() -> int:
+    """A loopback port free right now, for a proxy to listen on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM by PID, then SIGKILL if it does not exit."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(TIMEOUT)
+
+
+def wait_connectable(proc: subprocess.Popen[bytes], address: str | tuple[str, int],
+                     log: Path) -> None:
+    """Poll until ``address`` accepts a connection; fail (with the process's
+    log) if the process exits or the time runs out."""
+    name = os.path.basename(str(proc.args[0]))  # type: ignore[index]
+    family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+
+    def connectable() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}:\n{log_text(log)}")
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            try:
+                s.connect(address)
+            except (ConnectionRefusedError, FileNotFoundError):
+                return False
+        return True
+
+    try:
+        wait_for(connectable, TIMEOUT, f"{name} to listen on {address}")
+    except AssertionError as exc:
+        pytest.fail(f"{exc}:\n{log_text(log)}")
+
+
+def log_text(*logs: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in logs if p.exists())
+
+
+@contextmanager
+def started(args: list[str], address: str | tuple[str, int], log: Path,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``args`` (output to ``log``) until it listens on ``address``;
+    stop it by PID afterwards."""
+    with open(log, "wb") as logf:
+        proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    try:
+        wait_connectable(proc, address, log)
+        yield proc
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def unix_server(path: Path, app: str, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``python -m fastwsgi APP --bind unix:PATH ARGS...`` as in gunicorn's
+    deployment guide (run_server is TCP-only)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    with started([sys.executable, "-m", "fastwsgi", app, "--bind", f"unix:{path}", *args],
+                 str(path), path.with_suffix(".log"), env) as proc:
+        yield proc
