@@ -77,6 +77,13 @@ def _ours(app: str, port: int, workers: int, tmp: Path) -> Launch:
     )  # unbuffered: complete log tails on failure
 
 
+def _ours_uncounted(app: str, port: int, workers: int, tmp: Path) -> Launch:
+    """Ours with the workers' request counters off: the A/B of what counting costs."""
+    launch = _ours(app, port, workers, tmp)
+    launch.argv.append("--no-request-counters")
+    return launch
+
+
 def _gunicorn(worker_class: str, parser: str) -> Callable[[str, int, int, Path], Launch]:
     def build(app: str, port: int, workers: int, tmp: Path) -> Launch:
         return _peer_launch(
@@ -267,6 +274,14 @@ PEERS: list[Peer] = [
         None,
         _ours,
         ours=True,
+    ),
+    Peer(
+        "fastwsgi-nocount",
+        "this project with --no-request-counters (the A/B of counting's cost)",
+        PROJECT_PY.parent.parent,
+        (),
+        None,
+        _ours_uncounted,
     ),
     Peer(
         "nginx",

@@ -40,6 +40,7 @@ import logging
 import os
 import sys
 
+include "engine/counters.pyx"
 include "engine/llhttp.pyx"
 include "engine/proxy.pyx"
 include "engine/environ.pyx"

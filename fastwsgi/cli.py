@@ -72,7 +72,19 @@ def main(argv: list[str] | None = None) -> None:
         print(cfg.format_settings())
         sys.exit(0)
     from fastwsgi.arbiter.standalone import serve_app
-    serve_app(cfg, argv, held)
+    serve_app(cfg, argv, held, _monitoring(cfg))
+
+
+def _monitoring(cfg: Any) -> list[Any]:
+    """The master's metrics server and statsd sender, when asked for; the
+    control package is imported only then (the master's modules are in
+    every worker's memory)."""
+    if cfg.metrics_auth and not cfg.metrics_bind:
+        _fail("Error: metrics_auth is set but metrics_bind is not: nothing would use it", 1)
+    if not (cfg.metrics_bind or cfg.statsd_host):
+        return []
+    from fastwsgi.control.monitor import MonitorService
+    return [MonitorService(cfg)]
 
 
 if __name__ == "__main__":

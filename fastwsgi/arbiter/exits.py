@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from fastwsgi.workers.base import Worker
 
 
+# A heartbeat slot's leaving reason, as a restart reason (workers.counters).
+EXIT_REASONS = {hb.REASON_MAX_REQUESTS: "max_requests", hb.REASON_MEMORY: "memory",
+                hb.REASON_RELOAD: "reload", hb.REASON_ORPHANED: "orphaned"}
+
+
 def signal_name(sig: int) -> str:
     try:
         return signal.Signals(sig).name
@@ -45,40 +50,50 @@ def boot_failure(code: int, message: str) -> str:
 
 
 def log_exit(log: Any, cfg: Any, oom: OomKills, worker: Worker, code: int, reason: int,
-             booted: bool, message: str = "") -> None:
-    """Log one worker's exit with its real cause (never a guess)."""
+             booted: bool, message: str = "") -> str:
+    """Log one worker's exit with its real cause (never a guess); return
+    that cause as a key of workers.counters.RESTART_REASONS."""
     pid = worker.pid
+    key = "crash"
     if worker.abort_sent is not None:
         how = ("aborted" if code in (1, -signal.SIGABRT) else
                "killed (SIGKILL)" if code == -signal.SIGKILL else describe_code(code))
         log.error("Worker (pid:%d) timed out (no heartbeat for %ss) and was %s",
                   pid, cfg.timeout, how)
+        key = "timeout"
     elif worker.kill_sent:
         log.error("Worker (pid:%d) was killed (SIGKILL): still busy %s after %ss "
                   "(graceful_timeout)", pid, worker.stop_reason or "stopping",
                   cfg.graceful_timeout)
+        key = "killed"
     elif code < 0:
         sig = -code
         name = signal_name(sig)
         if sig == signal.SIGKILL and oom.claim():
             log.error("Worker (pid:%d) was killed by the kernel's OOM killer "
                       "(SIGKILL; the cgroup's oom_kill count went up)", pid)
+            key = "oom"
         elif worker.stop_sent is not None and sig in (signal.SIGTERM, signal.SIGQUIT,
                                                       signal.SIGINT):
             log.info("Worker (pid:%d) stopped (%s)", pid, worker.stop_reason)
+            key = "retired"
         else:
             log.error("Worker (pid:%d) was killed by signal %s", pid, name)
     elif code == 0:
         why = hb.REASONS.get(reason) or worker.stop_reason or "exited"
         log.info("Worker exiting (pid: %d): %s", pid, why)
+        key = EXIT_REASONS.get(reason, "retired" if worker.stop_sent is not None else "crash")
     elif code == APP_LOAD_ERROR:
         log.error("Worker (pid:%d) exited with code 4: the app failed to load%s",
                   pid, f": {message}" if message else "")
+        key = "boot_failure"
     elif code == WORKER_BOOT_ERROR or not booted:
         log.error("Worker (pid:%d) failed to boot (exit code %d)%s",
                   pid, code, f": {message}" if message else "")
+        key = "boot_failure"
     else:
         log.error("Worker (pid:%d) exited with code %d", pid, code)
+    return key
 
 
 class OomKills:

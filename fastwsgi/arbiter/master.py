@@ -22,6 +22,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from typing import Any
 
 from fastwsgi._version import __version__
@@ -34,6 +35,7 @@ from fastwsgi.system.pidfile import Pidfile
 from fastwsgi.system.proctitle import set_title
 from fastwsgi.workers import heartbeat as hb
 from fastwsgi.workers.base import Worker
+from fastwsgi.workers.counters import CounterSlots
 from fastwsgi.workers.native import EngineSettings
 
 # The process's signals.  SIGCHLD is not among them: uvloop keeps it for
@@ -58,6 +60,11 @@ class Master:
         self.os = os_api
         self.pidfile: Pidfile | None = None
         self.signals: asyncio.Queue[int] = asyncio.Queue()
+        self.started_at = time.time()
+        # Started in the loop before the first fork, stopped when the program
+        # is done: the metrics server and the statsd sender (control.monitor),
+        # attached by the CLI when asked for.
+        self.services: list[Any] = []
         self.reexecution = Reexec(self, os_api)
 
     # gunicorn's Arbiter attributes, as hooks use them: the program's
@@ -97,6 +104,10 @@ class Master:
     @property
     def heartbeats(self) -> hb.Heartbeats:
         return self.program.heartbeats
+
+    @property
+    def counters(self) -> CounterSlots:
+        return self.program.counters
 
     def engine_settings(self, worker: Worker) -> EngineSettings:
         return self.program.engine_settings(worker)
@@ -164,7 +175,10 @@ class Master:
         for sig in SIGNAMES:
             loop.add_signal_handler(sig, self.signals.put_nowait, sig)
         self.program.on_config_applied = self._follow_pidfile
+        self.program.totals.count_master_log()
         try:
+            for service in self.services:
+                service.start(self, lambda: [("web", self.program)])
             self.program.start(self._inherited())
         except HaltServer:
             if self.pidfile is not None:
@@ -203,6 +217,8 @@ class Master:
                 self.pidfile.create(self.pid)
 
     def _cleanup(self) -> None:
+        for service in self.services:
+            service.stop()
         if self.pidfile is not None:
             self.pidfile.unlink()
         self.cfg.on_exit(self)

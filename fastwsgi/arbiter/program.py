@@ -49,6 +49,7 @@ from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
 from fastwsgi.system.listeners import create_listener, describe
 from fastwsgi.system.osapi import REAL_OS, OSApi
 from fastwsgi.workers import base as worker_base
+from fastwsgi.workers import counters as wc
 from fastwsgi.workers import heartbeat as hb
 from fastwsgi.workers.base import Worker
 from fastwsgi.workers.native import EngineSettings
@@ -102,6 +103,8 @@ class WSGIProgram:
         self.listeners: list[socket.socket] = []
         self.WORKERS: dict[int, Worker] = {}
         self.heartbeats = hb.Heartbeats()
+        self.counters = wc.CounterSlots()  # the workers' request counts (workers.counters)
+        self.totals = wc.Totals()  # exited workers' counts, exits by reason, reloads
         self.generation = 0
         self.generations = 0  # generation numbers are never reused
         self.worker_age = 0
@@ -243,7 +246,9 @@ class WSGIProgram:
     def spawn_worker(self) -> Worker:
         self.worker_age += 1
         slot = self.heartbeats.allocate()
+        self.counters.reset(slot)
         worker = Worker(self.worker_age, self.pid, slot, self.cfg, self.log, self.generation)
+        worker.replaced = self.totals.replacement_for()
         self.cfg.pre_fork(self.host, worker)
         pid = self._fork()
         if pid == 0:
@@ -331,6 +336,7 @@ class WSGIProgram:
     def _worker_exited(self, worker: Worker, status: int) -> None:
         _, state, reason, _ = self.heartbeats.read(worker.slot)
         message = self.heartbeats.message(worker.slot)
+        final = self.counters.read(worker.slot)
         self.heartbeats.release(worker.slot)
         self.cfg.child_exit(self.host, worker)
         code = self.os.waitstatus_to_exitcode(status)
@@ -346,7 +352,9 @@ class WSGIProgram:
                     else "a worker failed to boot")
             self.halting = True
             raise HaltServer(f"{what}: {message}" if message else what, code)
-        self.log_exit(worker, code, reason, booted, message)
+        why = self.log_exit(worker, code, reason, booted, message)
+        text = exits.describe_code(code) + (f", {worker.stop_reason}" if worker.stop_reason else "")
+        self.totals.worker_exited(final, wc.Exit(worker.pid, why, text))
         if booted:
             self.boot_failures = 0
         if reloading and not booted and not self.stopping:
@@ -363,9 +371,9 @@ class WSGIProgram:
                                  WORKER_BOOT_ERROR)
 
     def log_exit(self, worker: Worker, code: int, reason: int, booted: bool,
-                 message: str = "") -> None:
+                 message: str = "") -> str:
         """Every exit with its real cause (never a guess): see arbiter.exits."""
-        exits.log_exit(self.log, self.cfg, self.oom, worker, code, reason, booted, message)
+        return exits.log_exit(self.log, self.cfg, self.oom, worker, code, reason, booted, message)
 
     def murder_workers(self) -> None:
         """Kill workers whose heartbeat is older than `timeout`."""

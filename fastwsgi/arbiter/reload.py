@@ -68,6 +68,7 @@ class Reload:
             serving = program.generation
             self.previous = (program.cfg, program.log, program.num_workers)
         if not self.reload_config():
+            program.totals.failed_reloads += 1
             if self.serving is None:
                 self.previous = None
             systemd.sd_notify("READY=1")
@@ -145,6 +146,7 @@ class Reload:
                 if w.generation != program.generation:
                     program.retire(w, "replaced by a reload")
             self.serving = None
+            program.totals.reloads += 1
             program.log.info("Reload complete: %d new workers serving", len(new))
 
     def abandon(self, why: str) -> None:
@@ -152,6 +154,7 @@ class Reload:
         to the previous configuration; the old workers keep serving."""
         program = self.program
         program.log.error("Reload failed: %s; the previous workers keep serving", why)
+        program.totals.failed_reloads += 1
         for w in list(program.WORKERS.values()):
             if w.generation == program.generation:
                 program.retire(w, "reload abandoned")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from fastwsgi.errors import AppImportError, ConfigError
@@ -35,8 +36,10 @@ def _check_tls(cfg: Any, log: Any) -> None:
         fail(str(exc), 1)
 
 
-def serve_app(cfg: Any, argv: list[str], held: HeldRecords) -> NoReturn:
-    """Run one WSGI program as this process's master; exit with its code."""
+def serve_app(cfg: Any, argv: list[str], held: HeldRecords,
+              services: Sequence[Any] = ()) -> NoReturn:
+    """Run one WSGI program as this process's master; exit with its code.
+    `services` (the CLI's metrics server, statsd sender) run in its loop."""
     try:
         app_uri = cfg.require_app()
         _ = cfg.worker_mode  # ASGI worker classes are refused here, with one line
@@ -76,7 +79,9 @@ def serve_app(cfg: Any, argv: list[str], held: HeldRecords) -> NoReturn:
 
     from fastwsgi.arbiter.master import Master
     try:
-        code = Master(cfg, log, app=app, argv=argv, cwd=start_cwd).run()
+        master = Master(cfg, log, app=app, argv=argv, cwd=start_cwd)
+        master.services.extend(services)
+        code = master.run()
     except RuntimeError as exc:  # a live pidfile, and the like
         fail(f"Error: {exc}", 1)
     except OSError as exc:  # bind failures

@@ -130,12 +130,19 @@ def _app_thread(ThreadPool pool):
 cdef int run_app_offloaded(Executor executor, Connection c) except -1:
     """Off the loop thread: call the app and produce the response, waiting
     for the loop to drain the output whenever HIGH_WATER bytes are pending."""
-    c._call_app()
-    while c.phase == PH_STREAMING and not c.aborted:
-        executor.wait_drained(c)
-        if not c.aborted:
-            pump(c)
-    if c.aborted and (c.phase == PH_STREAMING or c.result is not None):
-        end_response(c, False)
+    cdef fw_counters_t *counters = c.server.counters
+    if counters != NULL:
+        counters.threads_busy += 1
+    try:
+        c._call_app()
+        while c.phase == PH_STREAMING and not c.aborted:
+            executor.wait_drained(c)
+            if not c.aborted:
+                pump(c)
+        if c.aborted and (c.phase == PH_STREAMING or c.result is not None):
+            end_response(c, False)
+    finally:
+        if counters != NULL:
+            counters.threads_busy -= 1
     return 0
 

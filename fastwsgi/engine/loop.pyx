@@ -34,9 +34,10 @@ cdef class Server:
 
     def __init__(self, app, listeners=(), settings=None, *, url_scheme="http", errors=None,
                  multithread=False, error_logger=None, on_response=None, pre_request=None,
-                 tick=None):
+                 tick=None, counters=None):
         """`settings` is a fastwsgi.engine.settings.EngineSettings (None: the
-        registry's defaults); the keywords are the worker's hooks."""
+        registry's defaults); the keywords are the worker's hooks;
+        `counters` its slot of the shared counters (engine/counters.pyx)."""
         if settings is None:
             from fastwsgi.engine.settings import EngineSettings
             settings = EngineSettings()
@@ -69,6 +70,9 @@ cdef class Server:
         self.timing = on_response is not None
         self.tick = tick
         self.threads = s.threads
+        self.counters = attach_counters(counters, self)
+        if self.counters != NULL:
+            self.counters.threads = <uint64_t>s.threads
         self.batching = True
         self.app_is_quick = True
         self.flush_batch = []
@@ -317,6 +321,9 @@ cdef class Server:
                 self.conns.extend([None] * (len(self.conns) + 64))
             self.conns[fd] = conn
             self.nconns += 1
+            if self.counters != NULL:
+                self.counters.connections += 1
+                self.counters.connections_open = <uint64_t>self.nconns
             if deferred:
                 # TCP_DEFER_ACCEPT: the kernel hands us the connection once
                 # the request's first bytes are there, so read them now
@@ -349,6 +356,8 @@ cdef class Server:
     cdef void _forget(self, int fd) noexcept:
         self.conns[fd] = None
         self.nconns -= 1
+        if self.counters != NULL:
+            self.counters.connections_open = <uint64_t>self.nconns
         if not self.accepting and not self.stopping and self.nconns < self.max_conns:
             try:
                 self._listen(True)

@@ -182,6 +182,8 @@ cdef int end_response(Connection c, bint complete) except -1:
         c.body_file.close()
         c.body_file = None
     environ = c.cur_environ
+    if environ is not None and server.counters != NULL:
+        count_response_end(server.counters, c)
     c.cur_environ = None
     server.current = None
     server.current_since = 0.0

@@ -109,6 +109,9 @@ cdef class Connection:
     cdef off_t sf_off
     cdef size_t sf_left
     cdef double started
+    cdef uint64_t t_start        # counters: the request's end (dispatch), in ns
+    cdef uint64_t t_end          # counters: its response's end (0 until then)
+    cdef bint served             # an earlier request came on this connection
 
     # An executor (engine/executors.pyx) calls the app off the loop thread:
     # in_app while the response is the executor's; aborted when the
@@ -223,6 +226,9 @@ cdef class Server:
     cdef fw_tls_ctx_t *tls_ctx
     cdef list tls_ready          # TLS connections holding input the socket no longer signals
     cdef bint tls_client_certs   # cert_reqs is not none: put the client's in the environ
+    # This worker's slot of the shared counters (engine/counters.pyx), or NULL.
+    cdef fw_counters_t *counters
+    cdef object counters_owner   # keeps the slot's memory mapped (attach_counters)
 
     cdef void _clock(self) noexcept
     cdef int _app_timed(self, double seconds) except -1

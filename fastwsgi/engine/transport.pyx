@@ -161,6 +161,8 @@ cdef int flush_output(Connection c) except -2:
         if n == IO_GONE:
             c.close()
             return -1
+        if c.server.counters != NULL:
+            c.server.counters.sent_bytes += <uint64_t>n
         c.last_active = c.server.now_ms
     c.wbuf.len = 0
     c.wsent = 0
@@ -214,6 +216,8 @@ cdef int sendfile_step(Connection c) except -2:
             break
         c.sf_left -= <size_t>n
         c.resp_bytes += <uint64_t>n
+        if c.server.counters != NULL:
+            c.server.counters.sent_bytes += <uint64_t>n
     c.sf_fd = -1
     end_response(c, True)
     return 0

@@ -145,3 +145,32 @@ cdef extern from "fw_lines.h" nogil:
 
 cdef extern from "fw_sys.h" nogil:
     void fw_release_free_memory()  # cannot fail
+
+
+# Plain stores into a worker's shared-memory slot: nothing here can fail.
+cdef extern from "fw_counters.h" nogil:
+    enum:
+        FW_LATENCY_BOUNDS
+        FW_REFUSED_KINDS
+    ctypedef struct fw_counters_t:
+        uint64_t requests
+        uint64_t sent_bytes
+        uint64_t in_flight
+        uint64_t connections_open
+        uint64_t connections
+        uint64_t keepalive_reuse
+        uint64_t app_ns
+        uint64_t threads_busy
+        uint64_t threads
+    ctypedef struct fw_counter_field_t:
+        const char *name
+        size_t offset
+        size_t count
+    const fw_counter_field_t fw_counter_fields[]
+    size_t FW_COUNTER_NFIELDS
+    const uint64_t fw_latency_bounds_ns[]
+    const int fw_refused_status[]
+    uint64_t fw_now_ns()
+    void fw_count_latency(fw_counters_t *c, uint64_t ns)
+    void fw_count_response(fw_counters_t *c, int status)
+    void fw_count_refused(fw_counters_t *c, int status)

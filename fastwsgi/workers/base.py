@@ -63,6 +63,7 @@ class Worker:
         self.kill_sent = False  # SIGKILLed after graceful_timeout
         self.stop_reason = ""
         self.server: Any = None  # the engine's Server, in the worker process
+        self.replaced: Any = None  # the exit (workers.counters.Exit) this worker replaces
 
     def __repr__(self) -> str:
         return f"<Worker {self.pid}>"
@@ -110,6 +111,8 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     cfg = worker.cfg
     worker.pid = os.getpid()
     _reset_signals()
+    for service in getattr(master, "services", ()):
+        service.in_worker()  # the master's metrics listener is not ours
     set_title(f"worker [{cfg.proc_name}]")
     # A worker that times out while booting (a slow or stuck import) says where.
     signal.signal(signal.SIGABRT, lambda signum, frame: _abort(master, worker, None, frame))
@@ -129,12 +132,17 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     beats = master.heartbeats
     reason = [REASON_NONE]
     watch = _Watchers(worker, reason, beats)
-    hooks = _hooks(master, worker)
+    hooks: dict[str, Any] = _hooks(master, worker)
     server: Any = None  # the tick needs the server it is handed to
 
     def tick() -> None:
         watch.tick(server)
 
+    counters = getattr(master, "counters", None)
+    if counters is not None and cfg.request_counters:
+        hooks["counters"] = counters.view(worker.slot)
+    if counters is not None:
+        counters.count_log_lines(worker.slot)
     server = make_server(app, listeners, settings, tick=tick, **hooks)
     worker.server = server
     _install_signals(master, worker, server)

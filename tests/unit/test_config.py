@@ -186,11 +186,10 @@ def test_hooks_have_gunicorn_arities_and_noop_defaults() -> None:
     assert cfg.post_request(None, None, None, None) is None
 
 
-def test_ignored_settings_include_statsd_and_paste() -> None:
+def test_ignored_settings_include_paste() -> None:
     ignored = set(ignored_setting_names())
     expected = {
-        "statsd_host", "statsd_prefix",
-        "dogstatsd_tags", "paste", "reload_engine", "spew", "strip_header_spaces",
+        "paste", "reload_engine", "spew", "strip_header_spaces",
     }
     assert expected <= ignored
     assert not {"sendfile", "workers", "bind", "keepalive", "threads"} & ignored
@@ -497,8 +496,15 @@ def test_supervisor_config_is_recorded_not_parsed(tmp_path: Path, name: str) -> 
 
 def test_ignored_settings_in_use(tmp_path: Path) -> None:
     config = write(tmp_path / "c.py", "strip_header_spaces = True\nspew = False\nworkers = 2\n")
-    cfg = load_config(["-c", config, "--statsd-host", "localhost:8125"], {})
-    assert sorted(cfg.ignored_settings_in_use()) == ["statsd_host", "strip_header_spaces"]
+    cfg = load_config(["-c", config, "--paste", "site.ini"], {})
+    assert sorted(cfg.ignored_settings_in_use()) == ["paste", "strip_header_spaces"]
+
+
+def test_statsd_settings_take_effect_and_are_checked() -> None:
+    cfg = load_config(["app:app", "--statsd-host", "localhost:8125", "--statsd-prefix", "p"], {})
+    assert "statsd_host" not in cfg.ignored_settings_in_use()
+    with pytest.raises(ConfigError):
+        load_config(["app:app", "--statsd-host", "host:notaport"], {})
 
 
 def test_print_config_format() -> None:
