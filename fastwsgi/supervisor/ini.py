@@ -44,6 +44,8 @@ MAIN_RPCINTERFACE = "supervisor.rpcinterface:make_main_rpcinterface"
 KNOWN_SECTION_PREFIXES = ("supervisord", "program:", "group:", "include", "unix_http_server",
                           "inet_http_server", "supervisorctl", "rpcinterface:", "ctlplugin:")
 WSGI_COMMANDS = ("fastwsgi", "gunicorn")
+DEFAULT_GRACEFUL_TIMEOUT = 30  # gunicorn's, and fastwsgi's
+WSGI_STOP_MARGIN = 5
 
 
 class ConfigFileError(ValueError):
@@ -327,6 +329,11 @@ def _processes(parser: _Parser, o: ServerOptions, section: str, group_name: str,
                 uid = dt.name_to_uid(user)
             except ValueError as exc:
                 raise s.error("user", user, exc) from None
+        wsgi_argv = _wsgi_argv(values["command"])
+        if wsgi_argv is not None and parser.raw(section, "stopwaitsecs") is None:
+            # Its master drains the workers for up to graceful_timeout after TERM: a
+            # shorter stopwaitsecs would SIGKILL it then and orphan its workers.
+            values["stopwaitsecs"] = _graceful_timeout(wsgi_argv) + WSGI_STOP_MARGIN
         serverurl = values.pop("serverurl")
         if values["redirect_stderr"]:
             values["stderr_logfile"] = None  # never a stderr log when redirected
@@ -336,7 +343,7 @@ def _processes(parser: _Parser, o: ServerOptions, section: str, group_name: str,
             stopasgroup=stopasgroup, killasgroup=killasgroup,
             serverurl=None if serverurl.strip().upper() == "AUTO" else serverurl,
             numprocs=numprocs, process_num=num, program_name=program_name, section=section,
-            wsgi_argv=_wsgi_argv(values["command"]), **values))
+            wsgi_argv=wsgi_argv, **values))
     return sorted(processes)
 
 
@@ -351,6 +358,22 @@ def _wsgi_argv(command: str) -> list[str] | None:
             and argv[1] not in ("supervise", "ctl"):
         return argv[1:]
     return None
+
+
+def _graceful_timeout(argv: list[str]) -> int:
+    """--graceful-timeout N / --graceful-timeout=N from a fastwsgi/gunicorn command line."""
+    for i, arg in enumerate(argv):
+        value = None
+        if arg == "--graceful-timeout" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--graceful-timeout="):
+            value = arg.split("=", 1)[1]
+        if value is not None:
+            try:
+                return int(float(value))
+            except ValueError:
+                break
+    return DEFAULT_GRACEFUL_TIMEOUT
 
 
 def _servers(parser: _Parser, common: dict[str, Any]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ import stat
 from typing import Any, Protocol
 
 from fastwsgi.supervisor.configs import ProcessConfig
-from fastwsgi.supervisor.datatypes import RestartUnconditionally, gid_for_uid
+from fastwsgi.supervisor.datatypes import RestartUnconditionally
 from fastwsgi.supervisor.names import decode_wait_status, describe, signame
 from fastwsgi.supervisor.states import (
     TRANSITIONS,
@@ -80,6 +80,8 @@ class ProcessHost(Protocol):
     def process_finished(self, process: Subprocess) -> None: ...
 
     def child_environment(self, process: Subprocess) -> dict[str, str]: ...
+
+    def child_message(self, process: Subprocess, text: str) -> None: ...
 
 
 class Subprocess:
@@ -209,19 +211,23 @@ class Subprocess:
             return None
         env = self.host.child_environment(self)
         try:
-            pid = self.host.os.fork()
+            pid = self.host.os.spawn(
+                filename, argv, env, stdin=pipes["child_stdin"], stdout=pipes["child_stdout"],
+                stderr=pipes.get("child_stderr", pipes["child_stdout"]),
+                cwd=self.config.directory, umask=self.config.umask, uid=self.config.uid)
         except OSError as exc:
+            self._close_pipes(pipes, parent=True, child=True)
+            if exc.filename is not None:  # the child's chdir or exec failed
+                self._child_failed(exc, argv[0])
+                return None
             if exc.errno == errno.EAGAIN:
                 msg = f"Too many processes in process table to spawn '{name}'"
             else:
                 msg = (f"unknown error during fork for '{name}': "
                        f"{errno.errorcode.get(exc.errno or 0, exc.errno)}")
             self.record_spawnerr(msg)
-            self._close_pipes(pipes, parent=True, child=True)
             self.change_state(S.BACKOFF)  # STARTING -> BACKOFF
             return None
-        if pid == 0:
-            self._exec_child(filename, argv, env, pipes)  # never returns
         self.pid = pid
         self._close_pipes(pipes, parent=False, child=True)
         self.pipes = {key: fd for key, fd in pipes.items() if not key.startswith("child_")}
@@ -255,48 +261,20 @@ class Subprocess:
                 except OSError:
                     pass
 
-    def _exec_child(self, filename: str, argv: list[str], env: dict[str, str],
-                    pipes: dict[str, int]) -> None:
-        """In the forked child: own process group, fds, user, cwd, umask, exec."""
-        os_ = self.host.os
-        try:
-            # Its own process group: a ^C or a signal to the master's group
-            # never reaches it, and stopasgroup can signal all of its tree.
-            os_.setpgid(0, 0)
-            os_.pthread_sigmask(signal.SIG_SETMASK, set())
-            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-                signal.signal(sig, signal.SIG_DFL)  # Python ignores them; a child must not
-            os_.dup2(pipes["child_stdin"], 0)
-            os_.dup2(pipes["child_stdout"], 1)
-            os_.dup2(pipes.get("child_stderr", pipes["child_stdout"]), 2)
-            os_.closerange(3, os.sysconf("SC_OPEN_MAX"))
-            if self.config.uid is not None and self.config.uid != os_.getuid():
-                try:
-                    user = self.config.user or str(self.config.uid)
-                    os_.drop_privileges(self.config.uid, gid_for_uid(self.config.uid), user)
-                except (OSError, KeyError) as exc:
-                    os_.write(2, f"supervisor: couldn't setuid to {self.config.uid}: "
-                                 f"{exc}\n".encode())
-                    return
-            if self.config.directory is not None:
-                try:
-                    os_.chdir(self.config.directory)
-                except OSError as exc:
-                    code = errno.errorcode.get(exc.errno or 0, exc.errno)
-                    os_.write(2, f"supervisor: couldn't chdir to {self.config.directory}: "
-                                 f"{code}\n".encode())
-                    return
-            if self.config.umask is not None:
-                os_.umask(self.config.umask)
-            os_.execve(filename, argv, env)
-        except OSError as exc:
-            code = errno.errorcode.get(exc.errno or 0, exc.errno)
-            os_.write(2, f"supervisor: couldn't exec {argv[0]}: {code}\n".encode())
-        except BaseException as exc:  # noqa: BLE001 - nothing may unwind into the master's copy
-            os_.write(2, f"supervisor: couldn't exec {filename}: {exc!r}\n".encode())
-        finally:
-            os_.write(2, b"supervisor: child process was not spawned\n")
-            os_.exit_now(127)
+    def _child_failed(self, exc: OSError, program: str) -> None:
+        """The child could not chdir or exec: what supervisord's child would have written
+        to its stderr goes to the log, and it counts as an exit that came too quickly."""
+        code = errno.errorcode.get(exc.errno or 0, exc.errno)
+        if exc.filename == self.config.directory and self.config.directory is not None:
+            what = f"couldn't chdir to {self.config.directory}: {code}"
+        else:
+            what = f"couldn't exec {program}: {code}"
+        self.host.child_message(self, f"supervisor: {what}\n"
+                                      "supervisor: child process was not spawned\n")
+        self.laststop = self.host.os.time()
+        self.spawnerr = "Exited too quickly (process log may have details)"
+        self.change_state(S.BACKOFF)  # STARTING -> BACKOFF
+        self.host.logger.warning("exited: %s (exit status 127; not expected)", self.config.name)
 
     # Stopping and signals
     def stop(self) -> str | None:

@@ -181,6 +181,14 @@ class Supervisor:
         env.setdefault("PYTHONUNBUFFERED", "1")  # a Python child's prints reach the log now
         return env
 
+    def child_message(self, process: Subprocess, text: str) -> None:
+        """A line about the child, written where its stderr goes (as supervisord's child
+        writes it when its exec fails)."""
+        channel = "stdout" if process.config.redirect_stderr else "stderr"
+        log = self._log_of(process, channel)
+        if log is not None:
+            log.write(text.encode())
+
     def process_started(self, process: Subprocess, pipes: dict[str, int]) -> None:
         loop = self._loop
         assert loop is not None

@@ -40,7 +40,7 @@ class FakeOS(OSApi):
     def time(self) -> float:
         return self.wall
 
-    def fork(self) -> int:
+    def spawn(self, path: str, argv: Any, env: Any, **kwargs: Any) -> int:
         if self.fork_error is not None:
             raise self.fork_error
         self.next_pid += 1
@@ -92,6 +92,7 @@ class FakeHost:
         self.changes: list[tuple[str, int, int]] = []
         self.started: list[int] = []
         self.finished = 0
+        self.messages: list[str] = []
 
     @property
     def mood(self) -> int:
@@ -108,6 +109,9 @@ class FakeHost:
 
     def child_environment(self, process: Subprocess) -> dict[str, str]:
         return {}
+
+    def child_message(self, process: Subprocess, text: str) -> None:
+        self.messages.append(text)
 
 
 def make_config(**overrides: Any) -> ProcessConfig:

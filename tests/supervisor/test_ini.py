@@ -220,3 +220,16 @@ def test_small_validators() -> None:
     assert dt.octal_type("022") == 0o22
     with pytest.raises(ValueError, match="Invalid name"):
         dt.process_or_group_name("a:b")
+
+
+def test_a_wsgi_program_waits_its_graceful_timeout_before_sigkill(tmp_path: Path) -> None:
+    body = ("[program:web]\ncommand=fastwsgi app:app --graceful-timeout 12\n"
+            "[program:gu]\ncommand=/venv/bin/gunicorn app:app\n"
+            "[program:mine]\ncommand=fastwsgi app:app\nstopwaitsecs=3\n"
+            "[program:other]\ncommand=/bin/cat\n")
+    procs = processes(read_config(conf(tmp_path, body)))
+    assert procs["web"].stopwaitsecs == 17 and procs["web"].wsgi_argv == [
+        "app:app", "--graceful-timeout", "12"]
+    assert procs["gu"].stopwaitsecs == 35
+    assert procs["mine"].stopwaitsecs == 3  # as written
+    assert procs["other"].stopwaitsecs == 10 and procs["other"].wsgi_argv is None

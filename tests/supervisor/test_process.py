@@ -239,3 +239,13 @@ def test_write_to_stdin_and_epipe() -> None:
     p.transition()
     p.write(b"hello")
     assert ("write", p.pipes["stdin"], b"hello") in host.os.calls
+
+
+def test_a_failed_exec_is_logged_where_stderr_goes_and_exits_too_quickly() -> None:
+    p, host = make(directory="/no/such/dir")
+    host.os.fork_error = FileNotFoundError(errno.ENOENT, "No such file", "/no/such/dir")
+    p.transition()
+    assert p.state == S.BACKOFF
+    assert p.spawnerr == "Exited too quickly (process log may have details)"
+    assert host.messages == ["supervisor: couldn't chdir to /no/such/dir: ENOENT\n"
+                             "supervisor: child process was not spawned\n"]
