@@ -247,5 +247,5 @@ def test_a_failed_exec_is_logged_where_stderr_goes_and_exits_too_quickly() -> No
     p.transition()
     assert p.state == S.BACKOFF
     assert p.spawnerr == "Exited too quickly (process log may have details)"
-    assert host.messages == ["supervisor: couldn't chdir to /no/such/dir: ENOENT\n"
-                             "supervisor: child process was not spawned\n"]
+    assert host.messages == [("supervisor: couldn't chdir to /no/such/dir: ENOENT\n"
+                              "supervisor: child process was not spawned\n")]
