@@ -217,13 +217,30 @@ class HTTPServer:
         for task in list(self._connections):
             task.cancel()
 
-    async def wait_closed(self) -> None:
+    async def shutdown(self, grace: float = 1.0) -> None:
+        """Stop listening, drop idle connections, give the ones answering
+        (a shutdown request's own answer, say) ``grace`` seconds, then drop
+        every one left (streams included)."""
         for server in self._servers:
-            await server.wait_closed()
-        self._servers.clear()
+            server.close()
+        for task, conn in list(self._connections.items()):
+            if conn.waiting:
+                task.cancel()
+        busy = list(self._connections)
+        if busy:
+            await asyncio.wait(busy, timeout=grace)
+        for task in list(self._connections):
+            task.cancel()
+        await self.wait_closed()
+
+    async def wait_closed(self) -> None:
+        """Wait for the connections (cancelled by close()) and the listeners to end."""
         tasks = list(self._connections)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
 
     # --- connections ------------------------------------------------------------
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -1,0 +1,80 @@
+"""The control server of supervisor mode: one HTTP server per
+[unix_http_server] / [inet_http_server] section, each with its own
+credentials, serving /RPC2, /logtail and /mainlogtail.
+
+``make_control_server(supervisor)`` is the factory the supervisor runner
+calls; other parts (metrics, the status page) add routes with ``route()``
+before ``start()``.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from fastwsgi.control.auth import make_auth
+from fastwsgi.control.http import Handler, HTTPServer, Limits
+from fastwsgi.control.logtail import logtail_handler, mainlogtail_handler
+from fastwsgi.control.rpcinterface import make_namespaces
+from fastwsgi.control.xmlrpc import XMLRPCHandler
+
+
+class ControlServer:
+    def __init__(self, supervisord: Any, server_configs: list[dict[str, Any]],
+                 limits: Limits | None = None) -> None:
+        self.supervisord = supervisord
+        self.log = supervisord.options.logger
+        rpc = XMLRPCHandler(make_namespaces(supervisord), self.log)
+        logtail = logtail_handler(supervisord)
+        mainlogtail = mainlogtail_handler(supervisord)
+        self.servers: list[tuple[dict[str, Any], HTTPServer]] = []
+        for config in server_configs:
+            server = HTTPServer(auth=make_auth(config.get("username"), config.get("password")),
+                                limits=limits, log=self.log)
+            server.route("/RPC2", rpc, prefix=True, methods=("POST",))
+            server.route("/logtail", logtail, prefix=True)
+            server.route("/mainlogtail", mainlogtail, prefix=True)
+            self.servers.append((config, server))
+
+    def route(self, path: str, handler: Handler, **options: Any) -> None:
+        """Serve ``path`` on every listener (HTTPServer.route's options)."""
+        for _, server in self.servers:
+            server.route(path, handler, **options)
+
+    async def start(self) -> None:
+        """Bind every listener (a unix socket gets its chmod/chown before it
+        accepts). Raises OSError with a message naming the socket."""
+        for config, server in self.servers:
+            where = await self._listen(config, server)
+            if server.auth is None:
+                self.log.warning("Server %r running without any HTTP authentication checking",
+                                 config.get("section", where))
+            self.log.info("control server listening on %s", where)
+
+    async def _listen(self, config: dict[str, Any], server: HTTPServer) -> str:
+        if config.get("family") == socket.AF_UNIX:
+            path = config["file"]
+            chown = config.get("chown")
+            if chown is not None and tuple(chown) == (-1, -1):
+                chown = None
+            try:
+                await server.serve_unix(path, config.get("chmod", 0o700), chown)
+            except PermissionError as exc:
+                raise OSError(exc.errno, f"cannot create the control socket {path} "
+                                         f"(chmod {config.get('chmod', 0o700):o}, chown "
+                                         f"{chown}): {exc.strerror}") from None
+            return f"unix://{path}"
+        host, port = await server.serve_inet(config.get("host") or "", int(config["port"]))
+        return f"http://{host}:{port}"
+
+    async def close(self, grace: float = 1.0) -> None:
+        """Stop listening; answers being written get ``grace`` seconds."""
+        for _, server in self.servers:
+            await server.shutdown(grace)
+
+
+def make_control_server(supervisord: Any) -> ControlServer | None:
+    configs = list(getattr(supervisord.options, "server_configs", []) or [])
+    if not configs:
+        return None
+    return ControlServer(supervisord, configs)
