@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -51,6 +52,8 @@ _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^ \x00-\x1f\x7f]+) HTTP/(1\.[01])")
 _HEADER_NAME = re.compile(_TOKEN)
 _CRLF2 = b"\r\n\r\n"
+# The largest body read (and dropped) to answer a refused request cleanly.
+SKIP_BODY_BYTES = 65536
 
 
 class Limits:
@@ -164,6 +167,7 @@ class HTTPServer:
         self._servers: list[asyncio.AbstractServer] = []
         self._connections: dict[asyncio.Task[None], _Connection] = {}
         self.addresses: list[Any] = []
+        self._unix_paths: list[tuple[str, int]] = []
 
     # --- routes ---------------------------------------------------------------
     def route(self, path: str, handler: Handler, *, prefix: bool = False, auth: bool = True,
@@ -192,6 +196,7 @@ class HTTPServer:
         """Listen on a unix socket whose mode and owner are set before it accepts."""
         sock = bind_unix(path, chmod, chown)
         await self.serve_socket(sock)
+        self._unix_paths.append((path, os.stat(path).st_ino))
 
     async def serve_inet(self, host: str, port: int) -> tuple[str, int]:
         """Listen on host:port (port 0: any free port); returns the bound address."""
@@ -214,8 +219,20 @@ class HTTPServer:
         """Stop listening and drop every connection (streams included)."""
         for server in self._servers:
             server.close()
+        self._remove_sockets()
         for task in list(self._connections):
             task.cancel()
+
+    def _remove_sockets(self) -> None:
+        """Unlink our unix sockets (as supervisord at exit), unless another
+        server has replaced the file since."""
+        for path, ino in self._unix_paths:
+            try:
+                if os.stat(path).st_ino == ino:
+                    os.unlink(path)
+            except OSError:
+                pass
+        self._unix_paths.clear()
 
     async def shutdown(self, grace: float = 1.0) -> None:
         """Stop listening, drop idle connections, give the ones answering
@@ -223,6 +240,7 @@ class HTTPServer:
         every one left (streams included)."""
         for server in self._servers:
             server.close()
+        self._remove_sockets()
         for task, conn in list(self._connections.items()):
             if conn.waiting:
                 task.cancel()
@@ -356,9 +374,13 @@ class HTTPServer:
                 and not self.auth.check_header(request.header("authorization")):
             denied = error_response(401)
             denied.headers.append(("WWW-Authenticate", 'Basic realm="default"'))
+            # A client may send its body only after the head (http.client
+            # does): take a small one before closing, or its write fails
+            # with EPIPE before it reads our 401. A large one is not read.
+            await self._skip_body(reader, request)
             return denied, True
         if entry.methods is not None and request.method not in entry.methods:
-            return error_response(405), True
+            return error_response(405), not await self._skip_body(reader, request)
         status = await self._read_body(reader, writer, request)
         if status is not None:
             return error_response(status), True
@@ -384,7 +406,7 @@ class HTTPServer:
             length = self._body_length(request)
         except _Closing:
             return False
-        if length > 65536:
+        if length > SKIP_BODY_BYTES:
             return False
         try:
             async with asyncio.timeout(self.limits.body_timeout):

@@ -287,7 +287,7 @@ class ProcessMethods(RPCBase):
                     results.append(result(group, process))
                     pending.remove(entry)
             if pending:
-                await self._wait_change()
+                await self._wait_change(settle=True)
         return results
 
     async def _settle(self, outcome: bool | Pending) -> bool:

@@ -8,6 +8,7 @@ start, stop, signal, info; rpc_logs: logs) and assembled in rpcinterface.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastwsgi.control.faults import Faults, RPCError
@@ -18,6 +19,10 @@ from fastwsgi.supervisor.states import SupervisorStates
 # processes when no state change wakes it (a safety net: every transition
 # wakes it at once through Supervisor.wait_change).
 WAIT_POLL = 0.25
+# After a change wakes a group start/stop, it looks again only this much later
+# (supervisord's callback delay), so that processes settling together are
+# reported together, in priority order, as supervisord reports them.
+SETTLE_DELAY = 0.05
 
 
 class RPCBase:
@@ -62,8 +67,10 @@ class RPCBase:
     def _group_processes(self, group: Any) -> list[tuple[Any, Any]]:
         return [(group, process) for process in _by_priority(group.processes.values())]
 
-    async def _wait_change(self) -> None:
+    async def _wait_change(self, settle: bool = False) -> None:
         await self.supervisord.wait_change(WAIT_POLL)
+        if settle:
+            await asyncio.sleep(SETTLE_DELAY)
 
 
 def _by_priority(items: Any) -> list[Any]:
