@@ -48,6 +48,9 @@ def control_factory() -> Any:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ctl"]:
+        from fastwsgi.control.ctl import main as ctl
+        sys.exit(ctl(argv[1:]))
     if argv[:1] == ["supervise"]:
         from fastwsgi.supervisor.main import supervise
         sys.exit(supervise(argv[1:], control_factory()))

@@ -12,6 +12,7 @@ import re
 import socket
 import stat
 import subprocess
+import sys
 import time
 import xmlrpc.client
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 
 from tests.control.daemons import PASSWORD, USER, Daemon, running, tool
-from tests.support import TIMEOUT, wait_for
+from tests.support import ROOT, TIMEOUT, wait_for
 
 CONF = """\
 [unix_http_server]
@@ -296,3 +297,36 @@ def test_hostile_clients_cost_nothing(ours: Daemon) -> None:
     finally:
         for s in hostile:
             s.close()
+
+
+# A step is one command, or a list of commands that leaves the state as it found it.
+CTL_SEQUENCE: list[Any] = [
+    ["status"], ["status", "sleeper", "grp:*", "nope", "zz:*"], ["pid"], ["pid", "sleeper"],
+    ["pid", "nope"], ["avail"], ["tail", "sleeper"], ["tail", "-5", "sleeper"],
+    ["tail", "sleeper", "stderr"], ["tail", "nope"], ["tail", "sleeper", "bogus"],
+    ["maintail", "-1"], ["signal", "NOPE", "grp:b"], ["signal", "HUP"], ["start", "sleeper"],
+    ["start"], ["start", "nope"], ["start", "zz:*"], ["stop", "manual"],
+    [["stop", "grp:*"], ["start", "grp:*"]], ["restart", "sleeper"], ["stop", "nope", "quick"], ["reread"],
+    ["clear", "nope"], ["version"], ["help", "status"], ["bogus"], ["remove", "sleeper"],
+    ["add", "sleeper"], ["update", "nope"],
+]
+
+
+def test_fastwsgi_ctl_speaks_like_supervisorctl(ours: Daemon) -> None:
+    """Each command through the stock supervisorctl, then through fastwsgi ctl:
+    the same output (pids and times aside) and exit status."""
+    assert wait_for(lambda: settled(ours), TIMEOUT)
+    ctl = [sys.executable, "-m", "fastwsgi", "ctl", "-c", str(ours.conf)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for step in CTL_SEQUENCE:
+        commands = step if isinstance(step[0], list) else [step]
+        reference = [ours.ctl(*args) for args in commands]
+        assert wait_for(lambda: settled(ours), TIMEOUT)
+        mine = []
+        for args in commands:
+            done = subprocess.run([*ctl, *args], capture_output=True, text=True, timeout=30,
+                                  check=False, env=env)
+            mine.append((done.stdout + done.stderr, done.returncode))
+        assert [(normalize(out), code) for out, code in mine] == \
+            [(normalize(out), code) for out, code in reference], (step, mine, reference)
+        assert wait_for(lambda: settled(ours), TIMEOUT)
