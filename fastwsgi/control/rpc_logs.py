@@ -84,7 +84,9 @@ class LogMethods(RPCBase):
     def _readProcessLog(self, name: str, offset: int, length: int, channel: str) -> str:
         process, path = self._process_log(name, channel)
         if path is not None and os.path.exists(path) and not is_regular(path):
-            capture = getattr(process, f"{channel}_log", None)
+            # the capture (its OutputChannel) keeps the last bytes of a stream
+            capture = getattr(process, "channels", {}).get(channel) \
+                or getattr(process, f"{channel}_log", None)
             if capture is not None and int(offset) < 0 and int(length) == 0:
                 return text(capture.tail(-int(offset)))
         return read_log(path, offset, length)
