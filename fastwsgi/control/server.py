@@ -73,8 +73,7 @@ class ControlServer:
             await server.shutdown(grace)
 
 
-def make_control_server(supervisord: Any) -> ControlServer | None:
+def make_control_server(supervisord: Any) -> ControlServer:
+    """The control server of every http server section (none: it serves nothing)."""
     configs = list(getattr(supervisord.options, "server_configs", []) or [])
-    if not configs:
-        return None
     return ControlServer(supervisord, configs)
