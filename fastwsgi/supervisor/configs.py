@@ -265,6 +265,17 @@ class ServerOptions:
             except OSError:
                 pass
 
+    def reopenlogs(self) -> None:
+        """The master's log files reopen by path (USR2, clearLog, logrotate)."""
+        for handler in self.logger.handlers:
+            if isinstance(handler, logging.FileHandler):
+                handler.acquire()
+                try:
+                    handler.close()
+                    handler.stream = handler._open()
+                finally:
+                    handler.release()
+
     def exists(self, path: str) -> bool:
         return os.path.exists(path)
 

@@ -62,18 +62,6 @@ def make_logger(options: ServerOptions, foreground: bool) -> logging.Logger:
     return logger
 
 
-def reopen(logger: logging.Logger) -> None:
-    """USR2: files reopen by path (after logrotate moved them)."""
-    for handler in logger.handlers:
-        if isinstance(handler, logging.FileHandler):
-            handler.acquire()
-            try:
-                handler.close()
-                handler.stream = handler._open()
-            finally:
-                handler.release()
-
-
 def close_logger(logger: logging.Logger) -> None:
     for handler in list(logger.handlers):
         logger.removeHandler(handler)

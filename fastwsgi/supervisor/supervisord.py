@@ -25,7 +25,6 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from fastwsgi.supervisor import mainlog
 from fastwsgi.supervisor.capture import OutputChannel, enlarge_pipe
 from fastwsgi.supervisor.configs import ProcessGroupConfig, ServerOptions
 from fastwsgi.supervisor.groups import ProcessGroup
@@ -439,7 +438,7 @@ class Supervisor:
     def handle_usr2(self) -> None:
         """USR2: reopen every log (after logrotate)."""
         self.logger.info("received SIGUSR2 indicating log reopen request")
-        mainlog.reopen(self.logger)
+        self.options.reopenlogs()
         for group in self.process_groups.values():
             group.reopenlogs()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import signal
 import socket
@@ -233,3 +234,18 @@ def test_a_wsgi_program_waits_its_graceful_timeout_before_sigkill(tmp_path: Path
     assert procs["gu"].stopwaitsecs == 35
     assert procs["mine"].stopwaitsecs == 3  # as written
     assert procs["other"].stopwaitsecs == 10 and procs["other"].wsgi_argv is None
+
+
+def test_reopenlogs_reopens_the_main_log_by_path(tmp_path: Path) -> None:
+    from fastwsgi.supervisor import mainlog
+    o = read_config(conf(tmp_path, "[program:a]\ncommand=x\n"))
+    logger = mainlog.make_logger(o, foreground=False)
+    try:
+        logger.info("one")
+        os.remove(o.logfile)  # clearLog
+        o.reopenlogs()
+        logger.info("two")
+        text = Path(o.logfile).read_text()
+        assert "one" not in text and text.endswith("INFO two\n")
+    finally:
+        mainlog.close_logger(logger)
