@@ -130,14 +130,14 @@ def probe(port: int, seconds: float = 20.0) -> str:
         try:
             with socket.create_connection((HOST, port), timeout=5) as raw, \
                     ctx.wrap_socket(raw) as s:
+                version, cipher = s.version(), s.cipher()  # before the peer closes
                 s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 data = b""
                 while chunk := s.recv(65536):
                     data += chunk
                 if not data.startswith(b"HTTP/1.1 200") or not data.endswith(BODY):
                     raise RuntimeError(f"bad answer {data[:200]!r}")
-                cipher = s.cipher()
-                return f"{s.version()} {cipher[0] if cipher else '?'}"
+                return f"{version} {cipher[0] if cipher else '?'}"
         except (OSError, ssl.SSLError):
             if time.monotonic() > deadline:
                 raise
