@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-installed
 SOURCES := $(wildcard fastwsgi/*.pyx fastwsgi/*.pxd fastwsgi/engine/*.pyx fastwsgi/engine/*.pxd fastwsgi/includes/*.pxd csrc/*.c csrc/*.h) setup.py pyproject.toml
 
-.PHONY: serve test build bench bench-quick bench-micro debug clean lint
+.PHONY: serve test asan build bench bench-quick bench-micro debug clean lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ serve: build
 
 test: build
 	$(PY) -m pytest -q
+
+# The engine built with ASan + UBSan in build/asan/ (the build in fastwsgi/ is
+# left alone), and the request corpus, the fuzz invariants and the engine tests
+# run under it; see scripts/asan.sh.
+asan: $(STAMP)
+	PY=$(abspath $(PY)) bash scripts/asan.sh
 
 bench: build
 	$(PY) bench/run.py

@@ -35,6 +35,8 @@ static inline int fw_buf_reserve(fw_buf_t *b, size_t extra)
 
 static inline int fw_buf_append(fw_buf_t *b, const void *src, size_t n)
 {
+    if (n == 0)  /* an empty append to an unallocated buffer: memcpy(NULL, ...) is UB */
+        return 0;
     if (fw_buf_reserve(b, n) < 0)
         return -1;
     memcpy(b->data + b->len, src, n);
