@@ -35,6 +35,7 @@ const char *fw_date_line(time_t now, size_t *len)
 void fw_split_target(const char *url, size_t len, fw_target_t *out)
 {
     size_t start = 0;
+    out->auth_off = out->auth_len = 0;
     if (len > 0 && url[0] != '/') {
         /* absolute-form: scheme "://" authority path-abempty [ "?" query ] */
         const char *sep = memchr(url, ':', len);
@@ -43,6 +44,12 @@ void fw_split_target(const char *url, size_t len, fw_target_t *out)
             start = auth;
             while (start < len && url[start] != '/' && url[start] != '?' && url[start] != '#')
                 start++;
+            /* authority = [ userinfo "@" ] host [ ":" port ] (RFC 3986 §3.2) */
+            for (size_t i = auth; i < start; i++)
+                if (url[i] == '@')
+                    auth = i + 1;
+            out->auth_off = auth;
+            out->auth_len = start - auth;
         }
         /* Anything else (authority-form of CONNECT, asterisk-form "*") keeps
          * the whole target as the path, as gunicorn does. */

@@ -17,6 +17,7 @@ const char *fw_date_line(time_t now, size_t *len);
 typedef struct {
     size_t path_off, path_len;
     size_t query_off, query_len;
+    size_t auth_off, auth_len; /* absolute-form: host [":" port], userinfo cut; else 0 */
 } fw_target_t;
 void fw_split_target(const char *url, size_t len, fw_target_t *out);
 

@@ -87,6 +87,9 @@ enum {
     FW_HPE_PAUSED = 21,
     FW_HPE_PAUSED_UPGRADE = 22,
     FW_HPE_USER = 24,
+    /* llhttp_method values we act on */
+    FW_METHOD_GET = 1,
+    FW_METHOD_CONNECT = 5,
     /* llhttp_flags */
     FW_F_CONNECTION_KEEP_ALIVE = 0x1,
     FW_F_CONNECTION_CLOSE = 0x2,

@@ -358,14 +358,20 @@ class StripHeaderSpaces(_Ignored):
         """
 
 
-class PermitUnconventionalHTTPMethod(_Ignored):
+class PermitUnconventionalHTTPMethod(_Mechanics):
     name = "permit_unconventional_http_method"
+    engine = True
     cli = ("--permit-unconventional-http-method",)
     action = "store_true"
     validator = v.validate_bool
     default = False
     desc = """\
-        Accept unusual HTTP methods. Ignored: the parser's method rules apply.
+        Accept any token as the request method.
+
+        By default a method must be 3 to 20 characters without a lower-case
+        letter or '#', as in gunicorn (every registered method passes; others
+        such as FOO reach the app too); with this, any token does (-blargh).
+        A request whose method breaks the rule is refused with 400.
         """
 
 
@@ -380,14 +386,20 @@ class PermitUnconventionalHTTPVersion(_Ignored):
         """
 
 
-class CasefoldHTTPMethod(_Ignored):
+class CasefoldHTTPMethod(_Mechanics):
     name = "casefold_http_method"
+    engine = True
     cli = ("--casefold-http-method",)
     action = "store_true"
     validator = v.validate_bool
     default = False
     desc = """\
-        Upper-case received HTTP methods. Ignored: methods are case-sensitive.
+        Upper-case the request method before the app sees it.
+
+        gunicorn's option, as dangerous as there: methods are case-sensitive
+        (RFC 9110 §9.1), so a proxy and the app may disagree on what "get" is.
+        Useful only with permit_unconventional_http_method, since other
+        lower-case methods are refused.
         """
 
 

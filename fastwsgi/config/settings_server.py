@@ -322,9 +322,13 @@ class LimitRequestFieldSize(_Security):
     validator = v.validate_non_negative_int
     default = 8190
     desc = """\
-        The maximum size of one request header field, in bytes (0: unlimited).
+        The maximum size of one request header field line, in bytes.
 
-        The underscore spelling of the flag is gunicorn's; the dashed one is an alias.
+        Counted as gunicorn counts it: the name, the colon, the whitespace,
+        the value and the CRLF; a longer line is refused with 431. 0 means
+        gunicorn's default of 8190, as gunicorn's parser does (its settings
+        page says unlimited; its code and its test corpus use 8190). The
+        underscore spelling of the flag is gunicorn's; the dashed one is an alias.
         """
 
 

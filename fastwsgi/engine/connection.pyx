@@ -94,6 +94,9 @@ cdef class Connection:
         return -1
 
     cdef int _on_message_begin(self) noexcept:
+        if self.in_stand_in:
+            return 0
+        self.own_method = False
         self.in_head = True
         self.in_message = True
         self.method_len = self.url_len = 0
@@ -103,6 +106,8 @@ cdef class Connection:
         return 0
 
     cdef int _on_method(self, const char *at, size_t n) noexcept:
+        if self.in_stand_in:
+            return 0
         if self.method_len == 0:
             self.method_off = <size_t>(at - self.inbuf) - self.head_start
         self.method_len += n
@@ -132,8 +137,16 @@ cdef class Connection:
         return self._check_field_size()
 
     cdef inline int _check_field_size(self) noexcept:
+        # The whole field line, CRLF included, as gunicorn's parse_headers
+        # counts it (431 over the limit), checked as the line arrives.
         cdef size_t limit = self.server.limit_request_field_size
-        if limit and self.field_len + self.value_len > limit:
+        cdef size_t line
+        if self.value_len and self.in_head:
+            line = self.value_off + self.value_len - self.field_off + 2
+        else:
+            # A trailer's spans may straddle a compaction of the buffer.
+            line = self.field_len + self.value_len + 3
+        if line > limit:
             return self._fail(431, "header field too large")
         return 0
 
@@ -232,9 +245,9 @@ cdef class Connection:
         """Parse what is buffered; answer each complete request in order."""
         cdef int err
         if self.method_undecided:
-            # An unknown method's token was cut short: decide now (501 or
+            # An unknown method's token was cut short: decide now (served or
             # 400) if the byte after it has come, else wait for it.
-            return self._reject(FW_HPE_INVALID_METHOD)
+            self._reject(FW_HPE_INVALID_METHOD)
         while (self.state == CS_READING and self.phase == PH_IDLE and not self.in_app
                and not self.proxy_pending and not self.method_undecided
                and self.parsed < self.inlen):
@@ -266,22 +279,28 @@ cdef class Connection:
 
     cdef int _reject(self, int err) except -1:
         """Answer a request we will not process, then close."""
-        cdef size_t tok, avail
+        cdef size_t tok, avail, lead
         cdef int status
         if err == FW_HPE_INVALID_METHOD and not self.error_status:
-            # llhttp knows a fixed set of methods; any other token is a
-            # method we do not implement (RFC 9110 §9.1: 501), not garbage.
-            # Until the byte after the token has arrived we cannot tell.
-            avail = self.inlen - self.head_start
-            tok = fw_token_length(self.inbuf + self.head_start, avail)
-            if tok == avail and avail < 32:
+            # Another token followed by SP is a method if gunicorn's rule
+            # says so (RFC 9110 §9.1); wait for the byte after the token.
+            # CR/LF before a request line are skipped (RFC 9112 §2.2).
+            lead = 0
+            while (self.head_start + lead < self.inlen
+                   and self.inbuf[self.head_start + lead] in b"\r\n"):
+                lead += 1
+            avail = self.inlen - self.head_start - lead
+            tok = fw_token_length(self.inbuf + self.head_start + lead, avail)
+            if tok == avail and avail <= (self.server.limit_request_line or 8190):
                 self.method_undecided = True
                 self.parsed = self.head_start
                 self.in_head = self.in_message = True
                 return 0
             self.method_undecided = False
-            if tok and tok < avail and self.inbuf[self.head_start + tok] == b' ':
-                self._fail(501, "method not implemented")
+            if (tok and tok < avail and self.inbuf[self.head_start + lead + tok] == b' '
+                    and _method_allowed(self.server, self.inbuf + self.head_start + lead, tok)):
+                return self._own_method(lead, tok)
+            self._fail(400, "invalid method")
         status = self.error_status or 400
         detail = self.error_detail
         if self.error_exc is not None:
@@ -300,6 +319,24 @@ cdef class Connection:
         self._enter(PH_CLOSING)
         self.parsed = self.inlen
         self.in_head = self.in_message = False
+        return 0
+
+    cdef int _own_method(self, size_t lead, size_t tok) except -1:
+        """A method llhttp does not know: llhttp, restarted on a stand-in "GET "
+        (framed as any method), parses the rest; the method is our span."""
+        fw_llhttp.init(&self.parser, FW_HTTP_REQUEST, &_llhttp_settings)
+        fw_llhttp.set_lenient_version(&self.parser, 1)
+        self.parser.data = <void *>self
+        self.in_stand_in = True
+        err = fw_llhttp.execute(&self.parser, b"GET ", 4)
+        self.in_stand_in = False
+        if err != FW_HPE_OK:
+            raise AssertionError(f"llhttp refused the stand-in method ({err})")
+        self.own_method = True
+        self.method_off = lead
+        self.method_len = tok
+        self.parsed = self.head_start + lead + tok + 1
+        self.in_head = self.in_message = True
         return 0
 
     cdef int _dispatch(self) except -1:
@@ -660,4 +697,3 @@ cdef class Connection:
     @property
     def closing(self) -> bool:
         return self.phase == PH_CLOSING or self.state in (CS_LINGER, CS_CLOSED)
-

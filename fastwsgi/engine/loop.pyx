@@ -49,11 +49,15 @@ cdef class Server:
         self.accepting = True
         # gunicorn's meaning of the limits: limit_request_line 0 is no limit
         # and larger values are capped at 8190; limit_request_fields 0, or
-        # above 32768, is 32768; limit_request_field_size 0 is no limit (the
-        # whole head stays bounded by MAX_HEAD).
+        # above 32768, is 32768; limit_request_field_size 0 is gunicorn's
+        # default 8190, as its parser does (message.py:
+        # DEFAULT_MAX_HEADERFIELD_SIZE; its corpus case
+        # invalid/limit_header_default_01), whatever its settings page says.
         self.limit_request_line = min(s.limit_request_line, MAX_REQUEST_LINE)
         self.max_headers = min(s.limit_request_fields or MAX_HEADERS, MAX_HEADERS)
-        self.limit_request_field_size = s.limit_request_field_size
+        self.limit_request_field_size = s.limit_request_field_size or 8190
+        self.permit_unconventional_http_method = s.permit_unconventional_http_method
+        self.casefold_http_method = s.casefold_http_method
         self.limit_request_body = s.limit_request_body
         self.spool_threshold = s.spool_threshold
         self.max_requests = s.max_requests

@@ -11,7 +11,7 @@ cdef int start_request(Connection c) except -2:
     cdef fw_llhttp_t *p = &c.parser
     cdef const char *head = c.inbuf + c.head_start
     cdef HeaderSpan *h
-    cdef int i, idx, nhost = 0, nte = 0
+    cdef int i, idx, nhost = 0, nte = 0, nctype = 0
     cdef dict forwarded = None
     cdef bint te_chunked = False, expect_continue = False, maybe_scheme = False
     cdef fw_target_t target
@@ -28,7 +28,12 @@ cdef int start_request(Connection c) except -2:
         environ["REMOTE_PORT"] = c.remote_port
     if c.tls_environ:
         environ.update(c.tls_environ)
-    method = _method_name(p.method, head + c.method_off, c.method_len)
+    if c.own_method:
+        method = _latin1(head + c.method_off, c.method_len)
+        if server.casefold_http_method:
+            method = method.upper()  # gunicorn's casefold_http_method
+    else:
+        method = _method_name(p.method, head + c.method_off, c.method_len)
     c.is_head = method == "HEAD"
     environ["REQUEST_METHOD"] = method
     environ["SERVER_PROTOCOL"] = _HTTP10 if c.http10 else _HTTP11
@@ -36,7 +41,25 @@ cdef int start_request(Connection c) except -2:
     environ["RAW_URI"] = raw
     environ["REQUEST_URI"] = raw
     fw_split_target(head + c.url_off, c.url_len, &target)
-    if (target.path_off == 0 and target.path_len == c.url_len
+    if c.url_len == 1 and head[c.url_off] == b'*':
+        # RFC 9112 §3.2.4: asterisk-form is for OPTIONS only.  It names the
+        # server, not a resource: no path (RAW_URI keeps the '*').
+        if method != "OPTIONS":
+            return c._fail(400, "asterisk-form target without OPTIONS")
+        target.path_len = 0
+    elif p.method == FW_METHOD_CONNECT and not c.own_method:
+        target.path_len = 0  # §3.2.3: authority-form names a host, not a path
+        # RFC 9110 §9.3.6: a CONNECT request has no content, and what follows
+        # its head is the tunnel's (not served): a body would never reach the
+        # app (found by the fuzz: CONTENT_LENGTH with an empty wsgi.input).
+        if p.flags & (FW_F_CONTENT_LENGTH | FW_F_TRANSFER_ENCODING):
+            return c._fail(400, "CONNECT request with content")
+    elif target.auth_len and not fw_valid_host(head + c.url_off + target.auth_off,
+                                                target.auth_len):
+        return c._fail(400, "invalid authority in the request target")
+    if target.path_len == 0:
+        path = ""
+    elif (target.path_off == 0 and target.path_len == c.url_len
             and memchr(head + c.url_off, b'%', c.url_len) == NULL):
         path = raw  # origin-form, no query, nothing to decode
     else:
@@ -50,6 +73,8 @@ cdef int start_request(Connection c) except -2:
             nhost += 1
             if not fw_valid_host(head + h.value_off, h.value_len):
                 return c._fail(400, "invalid Host header")
+        elif idx == FW_H_CONTENT_TYPE:
+            nctype += 1
         elif idx == FW_H_TRANSFER_ENCODING:
             nte += 1
             te_chunked = fw_lower_eq(head + h.value_off, h.value_len, "chunked")
@@ -67,6 +92,10 @@ cdef int start_request(Connection c) except -2:
     # RFC 9112 §3.2: exactly one Host in HTTP/1.1, at most one in 1.0.
     if nhost > 1 or (nhost == 0 and not c.http10):
         return c._fail(400, "missing or repeated Host header")
+    # RFC 9110 §5.3: a field that is no list may not be repeated; two
+    # Content-Types are two claims about one body (gunicorn 26.1 refuses too).
+    if nctype > 1:
+        return c._fail(400, "repeated Content-Type header")
     if p.flags & FW_F_TRANSFER_ENCODING:
         # §6.1: Transfer-Encoding in 1.0 means faulty framing; the only
         # coding a server must know is chunked, and it must come last.
@@ -197,3 +226,19 @@ cdef int drop_body(Connection c) except -1:
         c.body_file = None
     c.body.len = 0
     return 0
+
+
+cdef bint _method_allowed(Server server, const char *m, size_t n) noexcept:
+    """gunicorn's rule for a method token (message.py parse_request_line):
+    any token with permit_unconventional_http_method, else 3 to 20
+    characters without a lower-case letter or '#' (every registered method
+    passes)."""
+    cdef size_t i
+    if server.permit_unconventional_http_method:
+        return True
+    if n < 3 or n > 20:
+        return False
+    for i in range(n):
+        if (m[i] >= b'a' and m[i] <= b'z') or m[i] == b'#':
+            return False
+    return True

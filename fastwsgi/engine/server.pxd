@@ -73,6 +73,11 @@ cdef class Connection:
     cdef int ntrailers
     cdef int error_status
     cdef bint method_undecided
+    # A method llhttp does not know, accepted by gunicorn's rule: llhttp
+    # parses the rest of the request after a stand-in "GET " (see
+    # Connection._own_method), method_off/len are the real token's.
+    cdef bint own_method
+    cdef bint in_stand_in
     cdef str error_detail
     cdef object error_exc
 
@@ -154,6 +159,7 @@ cdef class Connection:
     cdef inline int _enter(self, int phase) except -1
     cdef int _process(self) except -1
     cdef int _reject(self, int err) except -1
+    cdef int _own_method(self, size_t lead, size_t tok) except -1
     cdef int _dispatch(self) except -1
     cdef int _call_app(self) except -1
 
@@ -198,6 +204,8 @@ cdef class Server:
     cdef size_t limit_request_line
     cdef int max_headers
     cdef size_t limit_request_field_size
+    cdef bint permit_unconventional_http_method
+    cdef bint casefold_http_method
     cdef uint64_t limit_request_body
     cdef size_t spool_threshold
     cdef uint64_t max_requests

@@ -77,6 +77,8 @@ cdef extern from "fw_llhttp.h":
         FW_HPE_PAUSED
         FW_HPE_PAUSED_UPGRADE
         FW_HPE_USER
+        FW_METHOD_GET
+        FW_METHOD_CONNECT
         FW_F_CONNECTION_KEEP_ALIVE
         FW_F_CONNECTION_CLOSE
         FW_F_CHUNKED
@@ -89,6 +91,7 @@ cdef extern from "fw_http.h" nogil:
     ctypedef struct fw_target_t:
         size_t path_off, path_len
         size_t query_off, query_len
+        size_t auth_off, auth_len
 
     # None of these can fail; what each returns (csrc/fw_http.h says more):
     const char *fw_date_line(time_t now, size_t *len)                # the line, its length in *len

@@ -1,0 +1,3 @@
+# NUL inside a field name (gunicorn invalid/005)
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# Content-Length 0_1 (gunicorn invalid/023)
+
+expect = {'status': 400}

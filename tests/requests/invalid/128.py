@@ -1,0 +1,3 @@
+# chunked twice over four Transfer-Encoding lines (gunicorn invalid/chunked_04)
+
+expect = {'status': [400, 501]}

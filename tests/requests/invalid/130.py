@@ -1,0 +1,3 @@
+# chunked followed by identity (gunicorn invalid/chunked_08)
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# a bare CR inside a chunk extension (gunicorn invalid/chunked_14)
+
+expect = {'status': 400}

@@ -1,0 +1,3 @@
+# non-ASCII bytes in the method (gunicorn invalid/nonascii_01)
+
+expect = {'status': 400}

@@ -1,0 +1,4 @@
+# a chunk extension without a name (RFC 9112 7.1.1: chunk-ext-name is a token)
+
+expect = {'status': 400}
+xfail = 'engine bug: llhttp accepts a chunk extension without a name or value (issue 15)'
