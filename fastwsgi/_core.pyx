@@ -53,6 +53,7 @@ include "engine/transport.pyx"
 include "engine/request.pyx"
 include "engine/response.pyx"
 include "engine/executors.pyx"
+include "engine/greenlets.pyx"
 include "engine/loop.pyx"
 
 

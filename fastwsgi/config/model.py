@@ -126,7 +126,8 @@ class Config:
     @property
     def worker_mode(self) -> tuple[str, int, str]:
         """(mode, threads, explanation): see resolve_worker_mode()."""
-        return resolve_worker_mode(self.worker_class_str, self._values["threads"])
+        return resolve_worker_mode(self.worker_class_str, self._values["threads"],
+                                   self._values["worker_connections"])
 
     @property
     def proc_name(self) -> str:

@@ -151,12 +151,20 @@ class WorkerClass(_WorkerProcesses):
     desc = """\
         The worker type: gunicorn's names are mapped to fastwsgi's modes.
 
-        ``sync`` runs the app in the event-loop thread ("native" mode);
-        ``gthread`` (or ``sync`` with ``threads`` > 1) hands requests to a pool
-        of ``threads`` app threads ("threaded" mode). ``gevent``, ``eventlet``
-        and ``tornado`` run native: the C loop already multiplexes connections
-        and no monkey-patching is applied. ASGI workers (uvicorn's) are refused:
-        fastwsgi serves WSGI only. The master logs one line saying what it chose.
+        ``sync`` runs the app in the event-loop thread, one request at a time
+        per worker ("native" mode). ``gthread`` (or ``sync`` with ``threads`` >
+        1) hands requests to a pool of ``threads`` app threads; a worker whose
+        threads are all busy takes no new connection. ``gevent`` and
+        ``eventlet`` (and gunicorn's class paths for them) monkey-patch the
+        standard library in each worker before the app is imported and run
+        each request's app call in its own greenlet, up to
+        ``worker_connections`` per worker; they need the gevent or eventlet
+        package (``pip install 'fastwsgi[gevent]'``). A worker class deriving
+        from gunicorn's (or ``fastwsgi.workers.greenlets.GeventWorker``) that
+        overrides ``patch()`` does its own patching. ``tornado`` runs native,
+        as gunicorn's tornado worker runs a WSGI app one request at a time.
+        ASGI workers (uvicorn's) are refused: fastwsgi serves WSGI only. The
+        master logs one line saying what concurrency the choice gives.
         """
 
 
@@ -186,7 +194,9 @@ class WorkerConnections(_WorkerProcesses):
     desc = """\
         The maximum number of simultaneous connections per worker.
 
-        A worker at this limit stops accepting until a connection closes.
+        A worker at this limit stops accepting until a connection closes. With
+        ``gevent`` or ``eventlet`` it is also the most requests a worker runs at
+        once (one greenlet per connection's request in flight).
         """
 
 

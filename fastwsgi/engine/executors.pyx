@@ -18,13 +18,22 @@
 # conn.aborted is set and the app's iterable is closed by the executor).
 #
 # ThreadPool (--threads N) runs the calls on N threads, as gunicorn's gthread:
-# a slow reader holds one thread, never the loop.  A greenlet executor
-# subclasses Executor the same way, with a greenlet per call and waits that
-# switch to the hub.
+# a slow reader holds one thread, never the loop.  GreenPool
+# (engine/greenlets.pyx, -k gevent/eventlet) subclasses Executor the same
+# way, with a greenlet per call and waits that switch to the hub; it also
+# takes over the loop's wait (wait, after_batch), so that the loop gives way
+# to the hub instead of blocking in epoll_wait.
+#
+# busy counts the requests handed over and not finished; a worker with
+# busy >= capacity takes no new connection (Server._executor_full), so that
+# the kernel hands it to a worker with room instead of queueing it here.
 
 import collections
 import queue
 import threading
+
+# Events one epoll_wait returns at most (Server.events holds this many).
+DEF MAX_EVENTS = 256
 
 
 cdef class Executor:
@@ -56,6 +65,19 @@ cdef class Executor:
     cpdef shutdown(self):
         pass
 
+    cdef int wait(self, Server server, int timeout_ms) except -2:
+        """The loop's wait for events: epoll_wait's count (-1 with errno).
+        The app's threads run meanwhile (the GIL is released)."""
+        cdef int n, epfd = server.epfd
+        cdef epoll_event *events = server.events
+        with nogil:
+            n = epoll_wait(epfd, events, MAX_EVENTS, timeout_ms)
+        return n
+
+    cdef int after_batch(self, Server server) except -1:
+        """After the loop handled a batch of events, before it sends them."""
+        return 0
+
     cdef int finished(self, Connection conn) except -1:
         cdef uint64_t one = 1
         self.done.append(conn)
@@ -77,6 +99,7 @@ cdef class ThreadPool(Executor):
     and writing every connection."""
 
     def __init__(self, int nthreads):
+        self.capacity = nthreads
         self.jobs = queue.SimpleQueue()
         self.threads = []
         for i in range(nthreads):
@@ -88,6 +111,7 @@ cdef class ThreadPool(Executor):
     cdef int submit(self, Connection conn) except -1:
         if conn.waiter is None:
             conn.waiter = threading.Event()
+        self.busy += 1
         self.jobs.put(conn)
         return 0
 
@@ -124,6 +148,7 @@ def _app_thread(ThreadPool pool):
             conn.server.log_error("Internal error in an app thread", exc)
         finally:
             conn.in_app = False
+            pool.busy -= 1  # under the GIL, as every update of the count
             pool.finished(conn)
 
 

@@ -6,9 +6,9 @@
 # connection joins the set only once it has to wait (Connection._want), so a
 # request that comes with its connection and closes it costs none.  Several
 # worker processes share each listener; EPOLLEXCLUSIVE wakes one of them per
-# new connection instead of all (no thundering herd).
+# new connection instead of all (no thundering herd), and the load board
+# (see _over_share) keeps one worker from taking a whole burst.
 
-DEF MAX_EVENTS = 256
 # gunicorn's caps: limit_request_line and limit_request_fields are at most these.
 DEF MAX_REQUEST_LINE = 8190
 DEF MAX_HEADERS = 32768
@@ -20,6 +20,18 @@ DEF FLUSH_EVERY = 16
 DEF QUICK_APP_SECONDS = 0.0002
 DEF LISTENER_BIT = 0x100000000
 DEF EXECUTOR_KEY = 0x200000000
+# The load board (see Server._over_share): uint32s per worker; how long a
+# listening / stepped-aside worker counts without a word; how many
+# connections above the least loaded worker are fair.
+DEF BOARD_ENTRY = 4
+DEF BOARD_STALE_MS = 2500
+DEF BOARD_ASIDE_STALE_MS = 60
+DEF BOARD_SLACK = 2
+DEF BOARD_AWAY = 0
+DEF BOARD_LISTENING = 1
+DEF BOARD_ASIDE = 2
+# A worker that stepped aside looks again this often.
+DEF BALANCE_POLL_MS = 10
 
 cdef inline double _monotonic() noexcept:
     cdef timespec ts
@@ -34,10 +46,12 @@ cdef class Server:
 
     def __init__(self, app, listeners=(), settings=None, *, url_scheme="http", errors=None,
                  multithread=False, error_logger=None, on_response=None, pre_request=None,
-                 tick=None, counters=None):
+                 tick=None, counters=None, greenlets=None, load_board=None):
         """`settings` is a fastwsgi.engine.settings.EngineSettings (None: the
         registry's defaults); the keywords are the worker's hooks;
-        `counters` its slot of the shared counters (engine/counters.pyx)."""
+        `counters` its slot of the shared counters (engine/counters.pyx); for
+        -k gevent/eventlet the hub adapter (fastwsgi/workers/greenlets.py),
+        and with several workers their load board (workers/heartbeat.py)."""
         if settings is None:
             from fastwsgi.engine.settings import EngineSettings
             settings = EngineSettings()
@@ -77,6 +91,7 @@ cdef class Server:
         self.counters = attach_counters(counters, self)
         if self.counters != NULL:
             self.counters.threads = <uint64_t>s.threads
+        self.greenlet_hub = greenlets
         self.batching = True
         self.app_is_quick = True
         self.flush_batch = []
@@ -103,7 +118,7 @@ cdef class Server:
             url_scheme = "https"
         multiprocess = s.multiprocess
         threads = s.threads
-        multithread = multithread or threads > 1
+        multithread = multithread or threads > 1 or greenlets is not None
         self.base_environs = []
         self.defer_accept = []
         self.nodelay_per_socket = []
@@ -114,6 +129,8 @@ cdef class Server:
                 errors=errors, multithread=multithread, multiprocess=multiprocess))
             self.defer_accept.append(_set_defer_accept(sock))
             self.nodelay_per_socket.append(not _set_listener_nodelay(sock))
+        if load_board is not None:
+            self._attach_board(*load_board)
         self.scratch = <char *>mem_alloc(SCRATCH_SIZE)
         self.events = <epoll_event *>mem_alloc(sizeof(epoll_event) * MAX_EVENTS)
         self._clock()
@@ -132,6 +149,70 @@ cdef class Server:
         clock_gettime(CLOCK_REALTIME_COARSE, &ts)
         _now_wall = ts.tv_sec
 
+    def _attach_board(self, mem, size_t offset, int slot, int span):
+        cdef unsigned char[::1] view = mem
+        if offset + <size_t>span * BOARD_ENTRY * 4 > <size_t>view.shape[0] or not 0 <= slot < span:
+            raise ValueError("the load board does not fit its memory")
+        self.board_ref = view
+        self.board = <uint32_t *>&view[offset]
+        self.board_slot = slot
+        self.board_span = span
+
+    cdef void _publish(self) noexcept:
+        """Say on the load board how many connections this worker holds and
+        whether it is taking more."""
+        cdef uint32_t *mine
+        if self.board == NULL:
+            return
+        mine = self.board + self.board_slot * BOARD_ENTRY
+        mine[0] = <uint32_t>self.nconns
+        mine[1] = <uint32_t>self.now_ms
+        if self.stopping or not (self.accepting or self.balance_paused):
+            mine[2] = BOARD_AWAY
+        else:
+            mine[2] = BOARD_ASIDE if self.balance_paused else BOARD_LISTENING
+
+    cdef bint _over_share(self) noexcept:
+        """Another worker that can take connections holds clearly fewer than
+        this one: leave the next ones to it.
+
+        Who can: a worker listening (the kernel wakes it for the next
+        connection) that showed life within BOARD_STALE_MS (an idle one
+        does once a second), or one that stepped aside and looks again every
+        BALANCE_POLL_MS, seen within BOARD_ASIDE_STALE_MS.  So when every
+        worker has stepped aside, the least loaded comes back within a few
+        milliseconds, and one stuck in a long app call stops counting."""
+        cdef uint32_t *e
+        cdef int64_t least = -1
+        cdef int32_t age
+        cdef uint32_t now = <uint32_t>self.now_ms
+        cdef int i
+        for i in range(self.board_span):
+            e = self.board + i * BOARD_ENTRY
+            if i == self.board_slot or e[2] == BOARD_AWAY:
+                continue
+            age = <int32_t>(now - e[1])
+            if age > (BOARD_STALE_MS if e[2] == BOARD_LISTENING else BOARD_ASIDE_STALE_MS):
+                continue
+            if least < 0 or e[0] < least:
+                least = e[0]
+        return least >= 0 and self.nconns > least + BOARD_SLACK + (least >> 3)
+
+    cdef int _balance(self) except -1:
+        """Step aside while over share; come back once not."""
+        if self.board == NULL or self.stopping:
+            return 0
+        if self.balance_paused:
+            if not self._over_share():
+                self.balance_paused = False
+                self._room_freed()
+            else:
+                self._publish()  # alive, and still aside
+        elif self.accepting and self._over_share():
+            self.balance_paused = True
+            self._listen(False)
+        return 0
+
     def serve(self):
         """Run until stop() and the last connection is done (or a signal
         handler raises, which propagates)."""
@@ -145,7 +226,9 @@ cdef class Server:
         for sock in self.listeners:
             sock.setblocking(False)
         self._listen(True)
-        if self.threads > 1:
+        if self.greenlet_hub is not None:
+            self.executor = GreenPool(self.greenlet_hub, self.max_conns)
+        elif self.threads > 1:
             self.executor = ThreadPool(self.threads)
             ev.events = EPOLLIN
             ev.data.u64 = EXECUTOR_KEY
@@ -156,12 +239,12 @@ cdef class Server:
                 timeout = 1000 if not self.stopping else 100
                 if self.tls_ready:
                     timeout = 0
+                elif self.balance_paused:
+                    timeout = BALANCE_POLL_MS
                 if self.executor is None:
                     n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
                 else:
-                    # Let the app threads run while the loop waits.
-                    with nogil:
-                        n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
+                    n = self.executor.wait(self, timeout)
                 if n < 0:
                     if errno != EINTR:
                         raise_errno()
@@ -181,9 +264,13 @@ cdef class Server:
                     if conn is None:
                         continue
                     self._service(conn, self.events[i].events)
+                if self.executor is not None:
+                    self.executor.after_batch(self)
                 self._flush_batch_now()
                 if self.tls_ready:
                     self._serve_tls_ready()
+                if self.balance_paused:
+                    self._balance()
                 if self.now_ms >= self.next_sweep:
                     self._sweep()
                 PyErr_CheckSignals()
@@ -243,6 +330,7 @@ cdef class Server:
         cdef Connection conn
         for obj in self.executor.take_finished():
             self._service(<Connection>obj, EPOLLOUT)
+        self._room_freed()
         return 0
 
     cdef int _service(self, Connection conn, uint32_t events) except -1:
@@ -279,6 +367,7 @@ cdef class Server:
         if on == self.accepting and self.now_ms and self.next_sweep:
             return 0
         self.accepting = on
+        self._publish()
         for i, sock in enumerate(self.listeners):
             ev.events = EPOLLIN | EPOLLEXCLUSIVE
             ev.data.u64 = LISTENER_BIT | <uint64_t>i
@@ -297,7 +386,10 @@ cdef class Server:
         cdef bint deferred = self.defer_accept[index]
         cdef Connection conn
         for k in range(ACCEPT_BATCH):
-            if self.nconns >= self.max_conns and not self._evict_idle():
+            if self._executor_full() or (self.nconns >= self.max_conns
+                                         and not self._evict_idle()):
+                # A full worker leaves new connections in the backlog, where
+                # another worker sharing the listener takes them.
                 self._listen(False)
                 return 0
             alen = sizeof(addr)
@@ -328,6 +420,7 @@ cdef class Server:
             if self.counters != NULL:
                 self.counters.connections += 1
                 self.counters.connections_open = <uint64_t>self.nconns
+            self._publish()
             if deferred:
                 # TCP_DEFER_ACCEPT: the kernel hands us the connection once
                 # the request's first bytes are there, so read them now
@@ -336,7 +429,15 @@ cdef class Server:
                 self._service(conn, EPOLLIN)
             else:
                 conn._want(EPOLLIN)
+            if self.board != NULL:
+                # One connection per wake-up when workers share the listener
+                # (gunicorn's gevent worker does the same, max_accept = 1):
+                # the rest of a burst wakes the others, and a worker well
+                # above its share steps aside until it is not.
+                self._balance()
+                return 0
         return 0
+
 
     cdef bint _evict_idle(self) except -1:
         """At worker_connections, close the longest-idle keep-alive
@@ -357,16 +458,30 @@ cdef class Server:
         oldest.close()
         return True
 
+    cdef bint _executor_full(self) noexcept:
+        """Every app thread (or greenlet) has a request: a new connection's
+        request would only queue here while another worker may have room."""
+        return self.executor is not None and self.executor.busy >= self.executor.capacity
+
+    cdef int _room_freed(self) except -1:
+        """A connection or an app call ended: take connections again if they
+        were refused for want of room."""
+        if (not self.accepting and not self.stopping and self.nconns < self.max_conns
+                and not self._executor_full() and not self.balance_paused):
+            self._listen(True)
+        else:
+            self._publish()
+        return 0
+
     cdef void _forget(self, int fd) noexcept:
         self.conns[fd] = None
         self.nconns -= 1
         if self.counters != NULL:
             self.counters.connections_open = <uint64_t>self.nconns
-        if not self.accepting and not self.stopping and self.nconns < self.max_conns:
-            try:
-                self._listen(True)
-            except Exception:
-                pass
+        try:
+            self._room_freed()
+        except Exception:
+            pass
 
     cdef int _sweep(self) except -1:
         """Once a second: timeouts, the heartbeat, a graceful stop's progress."""
@@ -379,8 +494,10 @@ cdef class Server:
                     c.close_idle()
                 else:
                     check_timeout(c, self.now_ms)
-        if not self.accepting and not self.stopping and (
-                self.nconns < self.max_conns or self._evict_idle()):
+        self._publish()
+        self._balance()
+        if not self.accepting and not self.stopping and not self._executor_full() and (
+                not self.balance_paused) and (self.nconns < self.max_conns or self._evict_idle()):
             # Accepting was paused at worker_connections with no idle
             # connection to spare; one may have become idle since.
             self._listen(True)

@@ -44,10 +44,12 @@ cdef class AddressPolicy:
 
 # engine/executors.pyx: who calls the app off the loop thread (the seam is
 # described there).  Subclasses override submit, wait_drained, release and
-# shutdown.
+# shutdown, and the greenlet pool also the loop's wait.
 cdef class Executor:
     cdef object done             # connections handed back to the loop
     cdef readonly int efd        # readable when done has some
+    cdef readonly int busy       # requests handed over and not finished
+    cdef readonly int capacity   # how many it runs at once (threads, greenlets)
 
     cdef int submit(self, Connection conn) except -1
     cdef int wait_drained(self, Connection conn) except -1
@@ -55,8 +57,22 @@ cdef class Executor:
     cpdef shutdown(self)
     cdef int finished(self, Connection conn) except -1
     cdef list take_finished(self)
+    cdef int wait(self, Server server, int timeout_ms) except -2
+    cdef int after_batch(self, Server server) except -1
 
 
 cdef class ThreadPool(Executor):
     cdef object jobs
     cdef list threads
+
+
+# engine/greenlets.pyx: -k gevent / -k eventlet.
+cdef class GreenPool(Executor):
+    cdef object hub              # fastwsgi.workers.greenlets.GeventHub / EventletHub
+    cdef object spawn            # spawn(function, *args): a raw greenlet, parent the hub
+    cdef object turn             # one turn of the hub: every ready greenlet runs once
+    cdef object park             # park(fd, seconds): until fd is readable or the time is up
+    cdef object event_type
+    cdef object resume           # resume(greenlet, value): switch to it from the hub
+    cdef object suspend          # suspend(): to the hub, until resumed; returns the value
+    cdef list idle               # greenlets waiting for a request

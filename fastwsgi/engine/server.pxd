@@ -220,6 +220,7 @@ cdef class Server:
     cdef bint timing
     cdef int threads
     cdef Executor executor       # None: the app is called inline, in the loop thread
+    cdef object greenlet_hub     # -k gevent/eventlet: the hub adapter (workers/greenlets.py)
     cdef readonly bint batching
     cdef readonly bint app_is_quick
     cdef double app_time_avg
@@ -237,6 +238,12 @@ cdef class Server:
     # This worker's slot of the shared counters (engine/counters.pyx), or NULL.
     cdef fw_counters_t *counters
     cdef object counters_owner   # keeps the slot's memory mapped (attach_counters)
+    # The load board (workers/heartbeat.py; Server._over_share): 4 uint32 a worker.
+    cdef object board_ref
+    cdef uint32_t *board
+    cdef int board_slot
+    cdef int board_span
+    cdef bint balance_paused
 
     cdef void _clock(self) noexcept
     cdef int _app_timed(self, double seconds) except -1
@@ -247,6 +254,11 @@ cdef class Server:
     cdef int _begin_stop(self, bint graceful) except -1
     cdef int _listen(self, bint on) except -1
     cdef int _accept(self, int index) except -1
+    cdef bint _executor_full(self) noexcept
+    cdef int _room_freed(self) except -1
+    cdef void _publish(self) noexcept
+    cdef bint _over_share(self) noexcept
+    cdef int _balance(self) except -1
     cdef bint _evict_idle(self) except -1
     cdef void _forget(self, int fd) noexcept
     cdef int _sweep(self) except -1

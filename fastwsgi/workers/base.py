@@ -36,6 +36,9 @@ from fastwsgi.workers.hookobjects import HookRequest, HookResponse
 if TYPE_CHECKING:
     from fastwsgi.workers.native import EngineSettings
 
+# Worker modes that run each request in a greenlet (fastwsgi/workers/greenlets.py).
+GREENLET_MODES = ("gevent", "eventlet")
+
 MASTER_SIGNALS = (signal.SIGHUP, signal.SIGQUIT, signal.SIGINT, signal.SIGTERM,
                   signal.SIGTTIN, signal.SIGTTOU, signal.SIGUSR1, signal.SIGUSR2,
                   signal.SIGWINCH, signal.SIGCHLD)
@@ -118,6 +121,9 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     signal.signal(signal.SIGABRT, lambda signum, frame: _abort(master, worker, None, frame))
     cfg.post_fork(master, worker)
     drop_privileges(cfg)
+    mode = cfg.worker_mode[0]
+    if mode in GREENLET_MODES:
+        _patch_for_greenlets(mode, worker)
     if app is None:
         from fastwsgi.loader import load_app
         try:
@@ -143,6 +149,13 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
         hooks["counters"] = counters.view(worker.slot)
     if counters is not None:
         counters.count_log_lines(worker.slot)
+    if mode in GREENLET_MODES:
+        from fastwsgi.workers.greenlets import make_hub
+        hooks["greenlets"] = make_hub(mode)
+    if settings.multiprocess and settings.threads <= 1:
+        # Workers sharing the listeners see each other's connection counts
+        # (gthread balances on its busy threads instead: Server._executor_full).
+        hooks["load_board"] = beats.load_board(worker.slot, master.num_workers)
     server = make_server(app, listeners, settings, tick=tick, **hooks)
     worker.server = server
     _install_signals(master, worker, server)
@@ -160,6 +173,15 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
         reason[0] = REASON_MAX_REQUESTS
     beats.beat(worker.slot, READY, reason[0])
     return 0
+
+
+def _patch_for_greenlets(mode: str, worker: Worker) -> None:
+    """Monkey-patch before the app is imported, as gunicorn's gevent and
+    eventlet workers do (an app preloaded in the master was imported before:
+    the same caveat as gunicorn's --preload)."""
+    from fastwsgi.config.worker_class import worker_class_patch
+    from fastwsgi.workers.greenlets import patch
+    patch(mode, worker_class_patch(worker.cfg.worker_class_str), worker)
 
 
 def _reset_signals() -> None:

@@ -6,7 +6,12 @@ A slot is 32 bytes: the worker's last beat (monotonic seconds, float64), its
 state and the reason it is leaving, and the start time of the request in
 flight (0 when idle).  Beside the slots, each worker has a short message area
 where it leaves the one line that explains a failed boot (the app's import
-error), so that the master can say it once instead of every worker."""
+error), so that the master can say it once instead of every worker.
+
+Last, a load board: 16 bytes a worker (LOAD_ENTRY) that the engine itself
+writes and reads (Server._over_share in engine/loop.pyx), so that workers
+sharing a listener can see each other's connection counts and a worker well
+above the least loaded one leaves new connections to the others."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import time
 SLOT = struct.Struct("=dIId8x")
 MAX_SLOTS = 4096
 MESSAGE_SIZE = 512
+LOAD_ENTRY = 16  # uint32 connections, uint32 stamp (monotonic s), uint32 listening, pad
 
 # Slot states.
 FREE, BOOTING, READY = 0, 1, 2
@@ -41,7 +47,8 @@ class Heartbeats:
     def __init__(self, slots: int = MAX_SLOTS) -> None:
         self.slots = slots
         self.messages = SLOT.size * slots  # offset of the message areas
-        self.mem = mmap.mmap(-1, (SLOT.size + MESSAGE_SIZE) * slots)
+        self.loads = self.messages + MESSAGE_SIZE * slots  # offset of the load board
+        self.mem = mmap.mmap(-1, (SLOT.size + MESSAGE_SIZE + LOAD_ENTRY) * slots)
         self.used: set[int] = set()
 
     def allocate(self) -> int:
@@ -55,6 +62,9 @@ class Heartbeats:
 
     def release(self, index: int) -> None:
         self.used.discard(index)
+        # A worker gone without a word no longer counts as a place for connections.
+        start = self.loads + index * LOAD_ENTRY
+        self.mem[start:start + LOAD_ENTRY] = bytes(LOAD_ENTRY)
         SLOT.pack_into(self.mem, index * SLOT.size, 0.0, FREE, REASON_NONE, 0.0)
 
     def read(self, index: int) -> tuple[float, int, int, float]:
@@ -73,6 +83,13 @@ class Heartbeats:
         self.mem[start:start + len(raw) + 1] = raw + b"\0"
 
     # worker side
+
+    def load_board(self, index: int, workers: int) -> tuple[mmap.mmap, int, int, int]:
+        """What the engine needs to share its load: (memory, offset of the
+        board, this worker's entry, how many entries to look at).  Slots are
+        taken lowest first, so a generation of `workers` and one replacing it
+        (HUP) sit within the first 2 x workers + 2."""
+        return self.mem, self.loads, index, min(self.slots, 2 * workers + 2)
 
     def beat(self, index: int, state: int = READY, reason: int = REASON_NONE,
              request_started: float = 0.0) -> None:

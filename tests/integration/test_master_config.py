@@ -94,7 +94,7 @@ def test_deployment_guide_config_runs(start: Start, tmp_path: Path) -> None:
     assert pidfile.read_text().strip() == str(run.pid)
     assert run.get("/")[0] == 200
     text = errorlog.read_text()
-    assert "worker_class 'gevent'" in text and "native mode" in text
+    assert "Using worker: gevent: up to 1024 concurrent requests per worker" in text
     assert re.search(r"\[WARNING\] .*'debug' is not a setting; ignored", run.log_text() + text)
     wait_for(lambda: len(run.workers()) == expected, what=f"{expected} workers")
     assert run.stop() == 0

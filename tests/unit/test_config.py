@@ -24,6 +24,7 @@ from fastwsgi.config import (
     settings_by_name,
 )
 from fastwsgi.config import validators as v
+from fastwsgi.config.worker_class import worker_class_patch
 from fastwsgi.errors import ConfigError, HaltServer
 
 # Every setting name of gunicorn 23 (config.py), kept here on purpose: a
@@ -395,8 +396,8 @@ def test_deployment_guide_config(tmp_path: Path, caplog: pytest.LogCaptureFixtur
     assert cfg.pidfile == "/var/log/gunicorn.pid"
     assert cfg.errorlog == "/var/log/gunicorn.log"
     mode, threads, explanation = cfg.worker_mode
-    assert (mode, threads) == ("native", 1)
-    assert "gevent" in explanation and "monkey-patching is not applied" in explanation
+    assert (mode, threads) == ("gevent", 1)
+    assert explanation.startswith("gevent: up to 1024 concurrent requests per worker")
     # "debug" (a setting gunicorn removed long ago) warns once; the import doesn't.
     warnings = unknown_name_warnings(caplog)
     assert len(warnings) == 1 and "'debug'" in warnings[0]
@@ -527,11 +528,14 @@ def test_print_config_format() -> None:
         ("gunicorn.workers.sync.SyncWorker", 1, "native", 1),
         ("gthread", 8, "threaded", 8),
         ("gthread", 1, "threaded", 1),
-        ("gevent", 1, "native", 1),
-        ("gevent", 4, "native", 1),
-        ("eventlet", 1, "native", 1),
+        ("gevent", 1, "gevent", 1),
+        ("gevent", 4, "gevent", 1),
+        ("gevent_pywsgi", 1, "gevent", 1),
+        ("eventlet", 1, "eventlet", 1),
         ("tornado", 1, "native", 1),
-        ("gunicorn.workers.ggevent.GeventWorker", 1, "native", 1),
+        ("gunicorn.workers.ggevent.GeventWorker", 1, "gevent", 1),
+        ("gunicorn.workers.geventlet.EventletWorker", 1, "eventlet", 1),
+        ("fastwsgi.workers.greenlets.GeventWorker", 1, "gevent", 1),
         ("myproject.workers.CustomWorker", 1, "native", 1),
         ("myproject.workers.CustomWorker", 3, "threaded", 3),
     ],
@@ -540,6 +544,49 @@ def test_resolve_worker_mode(worker_class: str, threads: int, mode: str, mode_th
     got_mode, got_threads, explanation = resolve_worker_mode(worker_class, threads)
     assert (got_mode, got_threads) == (mode, mode_threads)
     assert worker_class in explanation and "\n" not in explanation
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "threads", "line"),
+    [
+        ("sync", 1, "sync: one request at a time per worker; --threads N for blocking apps"),
+        ("gthread", 8, "gthread: up to 8 concurrent requests per worker (8 app threads; "),
+        ("sync", 4, "sync: up to 4 concurrent requests per worker"),
+        ("gevent", 1, ("gevent: up to 1024 concurrent requests per worker (a greenlet each, "
+                      "the standard library monkey-patched)")),
+        ("eventlet", 1, "eventlet: up to 1024 concurrent requests per worker"),
+        ("gunicorn.workers.ggevent.GeventWorker", 1,
+         "gevent (worker_class 'gunicorn.workers.ggevent.GeventWorker'): up to 1024 "),
+        ("tornado", 1, "tornado: one request at a time per worker, as gunicorn's tornado worker"),
+    ],
+)
+def test_each_worker_class_says_what_concurrency_it_gives(worker_class: str, threads: int,
+                                                          line: str) -> None:
+    assert resolve_worker_mode(worker_class, threads, 1024)[2].startswith(line)
+
+
+def test_a_greenlet_class_without_its_library_is_refused_in_one_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "gevent", None)  # import gevent now fails
+    with pytest.raises(ConfigError, match=r"^(Error: )?worker_class 'gevent' needs gevent, which is not "
+                                          r"installed \(pip install 'fastwsgi\[gevent\]'\)$"):
+        load_config(["-k", "gevent", "app:app"], {})
+
+
+def test_a_worker_class_overriding_patch_does_its_own_patching(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "myworkers.py").write_text(
+        "from fastwsgi.workers.greenlets import GeventWorker\n"
+        "class NoPatch(GeventWorker):\n"
+        "    def patch(self):\n"
+        "        self.patched_by_me = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mode, _, line = resolve_worker_mode("myworkers.NoPatch", 1, 10)
+    assert mode == "gevent" and "patched by NoPatch.patch()" in line
+    custom = worker_class_patch("myworkers.NoPatch")
+    assert custom is not None and custom.__qualname__ == "NoPatch.patch"
+    assert worker_class_patch("gevent") is None
+    assert worker_class_patch("fastwsgi.workers.greenlets.GeventWorker") is None
 
 
 @pytest.mark.parametrize(
