@@ -19,8 +19,8 @@ import pytest
 
 from fastwsgi.control.auth import BasicAuth, make_auth
 from fastwsgi.control.http import HTTPServer, Limits, Request, Response
-from tests.control.looprunner import LoopThread, loop_thread
 from tests.support import dechunk, read_response, read_until_closed, wait_for
+from tests.support.loop_thread import LoopThread, loop_thread
 
 
 async def hello(request: Request) -> Response:

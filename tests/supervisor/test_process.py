@@ -11,7 +11,8 @@ from fastwsgi.supervisor.datatypes import RestartUnconditionally
 from fastwsgi.supervisor.process import NotExecutable, NotFound, Subprocess
 from fastwsgi.supervisor.states import TRANSITIONS, SupervisorStates
 from fastwsgi.supervisor.states import ProcessStates as S
-from tests.supervisor.fakes import FakeHost, exited, killed, make_config
+from tests.support.fake_host import FakeHost, make_config
+from tests.support.fake_os import exit_status
 
 
 def make(**overrides: object) -> tuple[Subprocess, FakeHost]:
@@ -26,7 +27,7 @@ def test_autostart_then_running_after_startsecs() -> None:
     host.os.advance(1.9)
     p.transition()
     assert p.state == S.STARTING
-    assert p.next_deadline() == pytest.approx(host.os.now + 0.1)
+    assert p.next_deadline() == pytest.approx(host.os.clock + 0.1)
     host.os.advance(0.1)
     p.transition()
     assert p.state == S.RUNNING
@@ -47,15 +48,15 @@ def test_exits_too_quickly_backs_off_with_growing_delay_then_fatal() -> None:
     for _ in range(3):
         assert p.state == S.STARTING
         host.os.advance(0.1)
-        p.finish(exited(1))
+        p.finish(exit_status(1))
         assert p.state == S.BACKOFF
         assert p.spawnerr == "Exited too quickly (process log may have details)"
-        delays.append(p.delay - host.os.now)
+        delays.append(p.delay - host.os.clock)
         p.transition()
         if p.state == S.FATAL:
             break
         assert p.state == S.BACKOFF  # not yet: the delay has not passed
-        host.os.advance(p.delay - host.os.now)
+        host.os.advance(p.delay - host.os.clock)
         p.transition()
     assert p.state == S.FATAL
     assert delays == [1, 2, 3]
@@ -70,13 +71,13 @@ def test_autorestart_unexpected_follows_exitcodes() -> None:
     p.transition()
     p.transition()
     assert p.state == S.RUNNING
-    p.finish(exited(2))
+    p.finish(exit_status(2))
     assert p.state == S.EXITED and p.exitstatus == 2 and p.spawnerr is None
     p.transition()
     assert p.state == S.EXITED  # expected: not restarted
     p.spawn()
     p.transition()
-    p.finish(exited(3))
+    p.finish(exit_status(3))
     assert p.state == S.EXITED and p.spawnerr == "Bad exit code 3"
     p.transition()
     assert p.state == S.STARTING  # unexpected: restarted
@@ -86,13 +87,13 @@ def test_autorestart_true_and_false() -> None:
     p, _ = make(autorestart=RestartUnconditionally, startsecs=0)
     p.transition()
     p.transition()
-    p.finish(exited(0))
+    p.finish(exit_status(0))
     p.transition()
     assert p.state == S.STARTING
     q, _ = make(autorestart=False, startsecs=0)
     q.transition()
     q.transition()
-    q.finish(exited(1))
+    q.finish(exit_status(1))
     q.transition()
     assert q.state == S.EXITED
 
@@ -111,7 +112,7 @@ def test_stop_sends_stopsignal_then_sigkill_at_stopwaitsecs() -> None:
     p.transition()
     assert host.os.signals_sent()[-1] == ("kill", 101, signal.SIGKILL)
     assert p.state == S.STOPPING
-    p.finish(killed(signal.SIGKILL))
+    p.finish(exit_status(sig=signal.SIGKILL))
     assert p.state == S.STOPPED and p.pid == 0
     p.transition()
     assert p.state == S.STOPPED  # an administrative stop is not restarted
@@ -137,7 +138,7 @@ def test_stopasgroup_and_killasgroup_signal_the_process_group() -> None:
 def test_stop_in_backoff_is_stopped_at_once() -> None:
     p, _ = make()
     p.transition()
-    p.finish(exited(1))
+    p.finish(exit_status(1))
     assert p.state == S.BACKOFF
     assert p.stop() is None
     assert p.state == S.STOPPED
@@ -151,7 +152,7 @@ def test_stop_when_not_running_says_so() -> None:
 def test_signal_error_is_unknown_state() -> None:
     p, host = make(startsecs=0)
     p.transition()
-    host.os.kill_error = PermissionError(errno.EPERM, "nope")
+    host.os.kill_exception = PermissionError(errno.EPERM, "nope")
     assert "unknown problem sending sig" in (p.signal(signal.SIGHUP) or "")
     assert p.state == S.UNKNOWN
 
@@ -159,7 +160,7 @@ def test_signal_error_is_unknown_state() -> None:
 def test_signal_to_a_gone_process_is_not_an_error() -> None:
     p, host = make(startsecs=0)
     p.transition()
-    host.os.kill_error = ProcessLookupError(errno.ESRCH, "gone")
+    host.os.kill_exception = ProcessLookupError(errno.ESRCH, "gone")
     assert p.signal(signal.SIGHUP) is None
     assert p.state == S.STARTING
 
@@ -183,7 +184,7 @@ def test_not_executable() -> None:
 
 def test_fork_failure_is_spawnerr_and_backoff() -> None:
     p, host = make()
-    host.os.fork_error = BlockingIOError(errno.EAGAIN, "again")
+    host.os.fork_exception = BlockingIOError(errno.EAGAIN, "again")
     p.transition()
     assert p.state == S.BACKOFF
     assert p.spawnerr == "Too many processes in process table to spawn 'p'"
@@ -192,7 +193,7 @@ def test_fork_failure_is_spawnerr_and_backoff() -> None:
 def test_running_exit_resets_backoff() -> None:
     p, host = make(startsecs=1)
     p.transition()
-    p.finish(exited(1))
+    p.finish(exit_status(1))
     assert p.backoff == 1
     host.os.advance(1)
     p.transition()
@@ -218,13 +219,13 @@ def test_every_edge_taken_is_in_the_table() -> None:
     """The changes a run reported are all edges of TRANSITIONS (and each edge was reported)."""
     p, host = make(startretries=1, startsecs=1, stopwaitsecs=1)
     p.transition()
-    p.finish(exited(1))
+    p.finish(exit_status(1))
     host.os.advance(1)
     p.transition()
     host.os.advance(1)
     p.transition()
     p.stop()
-    p.finish(exited(0))
+    p.finish(exit_status(0))
     for _, old, new in host.changes:
         assert new in TRANSITIONS[old]
     assert [(o, n) for _, o, n in host.changes] == [
@@ -243,7 +244,7 @@ def test_write_to_stdin_and_epipe() -> None:
 
 def test_a_failed_exec_is_logged_where_stderr_goes_and_exits_too_quickly() -> None:
     p, host = make(directory="/no/such/dir")
-    host.os.fork_error = FileNotFoundError(errno.ENOENT, "No such file", "/no/such/dir")
+    host.os.fork_exception = FileNotFoundError(errno.ENOENT, "No such file", "/no/such/dir")
     p.transition()
     assert p.state == S.BACKOFF
     assert p.spawnerr == "Exited too quickly (process log may have details)"

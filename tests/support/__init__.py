@@ -9,7 +9,12 @@
 - ``tools``: ``Strace`` (skips loudly when strace is missing or cannot attach);
 - ``master``: ``Run`` and ``Load`` for the master's integration tests;
 - ``logs``: helpers of the logging tests;
-- ``fake_os``: ``FakeOS``, the OS seam's fake for process-management unit tests.
+- ``fake_os``: ``FakeOS``, the one fake of the OS seam for process-management
+  unit tests (the WSGI program's and supervisor mode's state machines);
+- ``fake_host``: ``FakeHost`` and ``make_config``, what a Supervisor is to a
+  Subprocess, minus the loop (on that FakeOS);
+- ``loop_thread``: ``LoopThread``, an asyncio loop (uvloop) in a thread, so a
+  test drives a server in it with blocking clients.
 
 The common names are importable from ``tests.support`` itself.
 """
