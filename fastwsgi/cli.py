@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         cfg = load_config(argv)
     except ConfigError as exc:
         held.print()
-        _fail(str(exc), 1)
+        _fail(str(exc), getattr(exc, "exit_status", 1))
     finally:
         config_log.removeHandler(held)
     release_parsing_modules(preloaded)  # before the master's imports: see there

@@ -40,7 +40,7 @@ class ConfigError(Exception):
     """A setting, a config file or the command line is invalid.
 
     ``str(err)`` is one line starting with ``"Error: "``, ready to print as is:
-    the CLI writes it to stderr and exits with status 1.
+    the CLI writes it to stderr and exits with status 1 (2 for a ``UsageError``).
     """
 
     def __init__(self, message: str) -> None:
@@ -49,6 +49,14 @@ class ConfigError(Exception):
 
     def __str__(self) -> str:
         return f"Error: {self.message}"
+
+
+class UsageError(ConfigError):
+    """The command line itself is wrong: an unknown flag, a flag's value that
+    does not parse, a second APP_MODULE. The CLI exits with status 2, as
+    gunicorn (argparse) does for these."""
+
+    exit_status = 2
 
 
 class AppImportError(Exception):

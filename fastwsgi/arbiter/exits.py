@@ -81,7 +81,7 @@ def log_exit(log: Any, cfg: Any, oom: OomKills, worker: Worker, code: int, reaso
             log.error("Worker (pid:%d) was killed by signal %s", pid, name)
     elif code == 0:
         why = hb.REASONS.get(reason) or worker.stop_reason or "exited"
-        log.info("Worker exiting (pid: %d): %s", pid, why)
+        log.info("Worker (pid:%d) exited: %s", pid, why)
         key = EXIT_REASONS.get(reason, "retired" if worker.stop_sent is not None else "crash")
     elif code == APP_LOAD_ERROR:
         log.error("Worker (pid:%d) exited with code 4: the app failed to load%s",

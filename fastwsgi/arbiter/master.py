@@ -132,12 +132,12 @@ class Master:
         except HaltServer as exc:
             code = program.halt_exit(exc)
             await program.finish(graceful=exc.graceful)
-            self._cleanup()
+            self._cleanup(code)
             return code
         except Exception:
             self.log.exception("Unhandled exception in the master's loop; stopping")
             await program.finish(graceful=False)
-            self._cleanup()
+            self._cleanup(1)
             return 1
         assert program.done is not None
         program.done.add_done_callback(lambda _: self.signals.put_nowait(PROGRAM_DONE))
@@ -157,7 +157,7 @@ class Master:
                 failed = True
                 program.stop(graceful=False)
         code = 1 if failed else program.done.result()
-        self._cleanup()
+        self._cleanup(code)
         return code
 
     def _start(self) -> None:
@@ -170,7 +170,7 @@ class Master:
             self.pidfile = Pidfile(cfg.pidfile + (".2" if parent else ""))
             self.pidfile.create(self.pid)
         cfg.on_starting(self)
-        set_title(f"master [{cfg.proc_name}]" + (" (new, USR2)" if parent else ""))
+        set_title(f"master [{cfg.proc_name}" + (".2]" if parent else "]"))  # gunicorn's ".2"
         loop = asyncio.get_running_loop()
         for sig in SIGNAMES:
             loop.add_signal_handler(sig, self.signals.put_nowait, sig)
@@ -216,7 +216,13 @@ class Master:
                 self.pidfile = Pidfile(cfg.pidfile)
                 self.pidfile.create(self.pid)
 
-    def _cleanup(self) -> None:
+    def _cleanup(self, code: int) -> None:
+        """gunicorn's last lines ("Shutting down: Master", and "Reason: ..."
+        when something stopped it), then the pidfile and on_exit."""
+        say = self.log.info if code == 0 else self.log.error
+        say("Shutting down: %s", "Master.2" if self.reexecution.parent_pid else "Master")
+        if self.program.halt_reason:
+            say("Reason: %s", self.program.halt_reason)
         for service in self.services:
             service.stop()
         if self.pidfile is not None:

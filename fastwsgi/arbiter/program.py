@@ -113,6 +113,7 @@ class WSGIProgram:
         self.halting = False  # an app load / boot error is stopping us: quiet exits
         self.boot_failures = 0  # workers in a row that exited before READY
         self.stopping = False
+        self.halt_reason = ""  # why a HaltServer stopped it (halt_exit)
         # Another process serves the listeners too (USR2's new master): the
         # unix socket files stay when this program stops.
         self.listeners_shared = False
@@ -212,9 +213,10 @@ class WSGIProgram:
             self.done.set_result(code)
 
     def halt_exit(self, exc: HaltServer) -> int:
-        """Log why the program stops (once) and return its exit code."""
-        if exc.reason:
-            self.log.error("Shutting down: %s", exc.reason)
+        """Keep why the program stops (its host logs it: gunicorn's "Shutting
+        down: Master" then "Reason: ...") and return its exit code."""
+        if exc.reason and not self.halt_reason:
+            self.halt_reason = exc.reason
         return int(exc.exit_status)
 
     def step(self) -> None:
@@ -255,8 +257,7 @@ class WSGIProgram:
             worker_base.run(self.host, worker, self.listeners, self.app)
         worker.pid = pid
         self.WORKERS[pid] = worker
-        self._watch_exit(worker)
-        self.log.info("Booting worker with pid: %d", pid)
+        self._watch_exit(worker)  # "Booting worker with pid: N" is the worker's own line
         return worker
 
     def _fork(self) -> int:

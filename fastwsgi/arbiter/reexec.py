@@ -4,12 +4,13 @@ its listeners, as gunicorn's re-exec.
 The old master forks; the child runs the pre_exec hook and execs
 ``python -m fastwsgi`` with the same arguments, from the directory the
 command was started in, with the listeners' descriptors in FASTWSGI_FD and
-its parent's PID in FASTWSGI_MASTER_PID.  The old master renames its
-pidfile to ``<pidfile>.oldbin`` and the new one writes ``<pidfile>.2``.
-Both serve until the old one is stopped; the new master, its child, then
-notices that its parent is gone and is promoted: it takes the pidfile's
-name and tells systemd its PID.  If the new master exits instead, the old
-one puts its pidfile back under its name and carries on.
+its parent's PID in FASTWSGI_MASTER_PID.  As gunicorn 27: the old master
+keeps ``<pidfile>`` (so ``kill -TERM $(cat app.pid)`` stops it), the new one
+writes ``<pidfile>.2`` and is titled and logs as ``Master.2``.  Both serve
+until the old one is stopped; the new master, its child, then notices that
+its parent is gone and is promoted: it renames ``<pidfile>.2`` to
+``<pidfile>`` and tells systemd its PID.  If the new master exits instead,
+the old one carries on, its pidfile untouched.
 
 A ``Reexec`` holds both sides' state: the new master we started
 (``child_pid``) and the old master that started us (``parent_pid``).
@@ -64,8 +65,6 @@ class Reexec:
         if self.parent_pid:
             master.log.warning("USR2 signal ignored. Parent exists.")
             return
-        if master.pidfile is not None:
-            master.pidfile.rename(master.pidfile.path + ".oldbin")
         pid = self.os.fork()
         if pid:
             self.child_pid = pid
@@ -104,8 +103,6 @@ class Reexec:
         code = self.os.waitstatus_to_exitcode(status)
         master.log.error("New master (pid:%d) exited (%s); this master carries on",
                          pid, describe_code(code))
-        if master.pidfile is not None and master.cfg.pidfile:
-            master.pidfile.rename(master.cfg.pidfile)  # .oldbin back to the name
 
     def maybe_promote(self) -> None:
         """After USR2: when the old master is gone, take over its pidfile."""

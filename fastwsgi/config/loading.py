@@ -29,9 +29,9 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastwsgi.config.model import Config
-from fastwsgi.config.registry import SOURCE_CLI, settings_by_name
+from fastwsgi.config.registry import SOURCE_CLI, did_you_mean, settings_by_name
 from fastwsgi.config.worker_class import resolve_worker_mode
-from fastwsgi.errors import ConfigError
+from fastwsgi.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -111,7 +111,7 @@ def _parse_env_args(parser: argparse.ArgumentParser, var: str, text: str) -> arg
     except ValueError as exc:  # shlex: unbalanced quotes
         raise ConfigError(f"cannot parse {var}: {exc}") from None
     except ConfigError as exc:
-        raise ConfigError(f"in {var}: {exc.message}") from None
+        raise type(exc)(f"in {var}: {exc.message}") from None
 
 
 def _config_location(
@@ -129,14 +129,19 @@ def _config_location(
 
 
 def _apply_namespace(cfg: Config, namespace: argparse.Namespace, source: str) -> None:
+    """Set what the flags gave. A flag's value that does not validate is a usage
+    error (exit 2), as gunicorn's argparse types make it; a config file's is not."""
     for name, value in vars(namespace).items():
         if name != "app" and value is not None:
-            cfg.set(name, value, source)
+            try:
+                cfg.set(name, value, source)
+            except ConfigError as exc:
+                raise UsageError(exc.message) from None
 
 
 def _apply_app(cfg: Config, positionals: list[str]) -> None:
     if len(positionals) > 1:
-        raise ConfigError(f"expected one APP_MODULE, got {len(positionals)}: {positionals}")
+        raise UsageError(f"expected one APP_MODULE, got {len(positionals)}: {positionals}")
     if positionals:
         cfg.set("wsgi_app", positionals[0], SOURCE_CLI)
     if cfg.app_uri and cfg.source("default_proc_name") is None:
@@ -248,7 +253,8 @@ def apply_config_namespace(
         if key in known:
             cfg.set(key, value, origin)
         elif _looks_like_a_setting(key, value, module_name):
-            log.warning("%s: %r is not a setting; ignored", origin, key)
+            log.warning("%s: %r is not a setting; ignored%s", origin, key,
+                        did_you_mean(key, list(known)))
 
 
 def _looks_like_a_setting(key: str, value: Any, module_name: str) -> bool:

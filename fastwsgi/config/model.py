@@ -19,13 +19,14 @@ from fastwsgi.config.registry import (
     KNOWN_SETTINGS,
     SOURCE_CLI,
     Setting,
+    did_you_mean,
     ignored_setting_names,
     invalid_value_message,
     sections,
     settings_by_name,
 )
 from fastwsgi.config.worker_class import resolve_worker_mode
-from fastwsgi.errors import ConfigError
+from fastwsgi.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -83,7 +84,8 @@ class Config:
     def _lookup(self, name: str) -> type[Setting]:
         cls = settings_by_name().get(name)
         if cls is None:
-            raise ConfigError(f"unknown setting {name!r}")
+            hint = did_you_mean(name, list(settings_by_name()))
+            raise ConfigError(f"unknown setting {name!r}{hint}")
         return cls
 
     @property
@@ -162,13 +164,19 @@ class Config:
         return int(self._values["group"])
 
     def format_settings(self) -> str:
-        """``name = value`` lines, sorted (--print-config)."""
+        """``name = value`` lines, sorted, then what the worker settings add up
+        to: the mode and concurrency a worker will log (--print-config)."""
         width = max(len(name) for name in self._values)
         lines = []
         for name in sorted(self._values):
             value = self._values[name]
             shown = f"<{value.__qualname__}()>" if callable(value) else repr(value)
             lines.append(f"{name:{width}} = {shown}")
+        if self.supervisor_config is None:
+            mode, _, line = self.worker_mode
+            workers = self._values["workers"]
+            plural = "s" if workers != 1 else ""
+            lines += ["", f"# effective worker mode: {mode}, {workers} worker{plural}; {line}"]
         return "\n".join(lines)
 
     __str__ = format_settings
@@ -237,10 +245,18 @@ def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
 
     class _ArgumentParser(argparse.ArgumentParser):
-        """Reports usage errors as ConfigError (one line) instead of exiting with 2."""
+        """Reports usage errors as UsageError (one line; the CLI exits with 2, as
+        argparse would), with "did you mean" for a mistyped flag."""
 
         def error(self, message: str) -> NoReturn:
-            raise ConfigError(f"{message} (see {self.prog} --help)")
+            prefix = "unrecognized arguments: "
+            if message.startswith(prefix):
+                flags = list(self._option_string_actions)
+                message = prefix + " ".join(
+                    word + (did_you_mean(word.split("=", 1)[0], flags) if word.startswith("-")
+                            else "")
+                    for word in message[len(prefix):].split(" "))
+            raise UsageError(f"{message} (see {self.prog} --help)")
 
     return _ArgumentParser
 

@@ -147,6 +147,15 @@ def sections() -> list[tuple[str, list[type[Setting]]]]:
     return sorted(grouped.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
+def did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    """`` (did you mean 'workers'?)`` when one of ``candidates`` is close to a
+    mistyped ``name``, else ``""``. difflib is imported only on this error
+    path: what the master imports stays in every worker's memory."""
+    import difflib
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def invalid_value_message(name: str, value: Any, exc: BaseException, source: str) -> str:
     shown = repr(value)
     if len(shown) > 80:

@@ -1,5 +1,6 @@
 """The master's pidfile (gunicorn's semantics: refuse a live master's file,
-replace a stale one, rename on USR2)."""
+replace a stale one; a USR2 master writes ``<pidfile>.2`` and renames it to
+``<pidfile>`` once the old master has exited)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ class Pidfile:
         old = self.validate()
         if old and old != pid:
             raise RuntimeError(f"Already running on PID {old} (or pid file '{self.path}' is stale)")
+        self._write(pid)
+
+    def _write(self, pid: int) -> None:
         directory = os.path.dirname(os.path.abspath(self.path))
         # Written beside, then renamed: readers never see a partial file.  The
         # name is random and O_EXCL, as tempfile.mkstemp() would make it, but
@@ -29,10 +33,13 @@ class Pidfile:
         self.pid = pid
 
     def rename(self, path: str) -> None:
+        """Move our file to ``path``, replacing what is there: the promoted USR2
+        master takes the name over from an old master that has exited (even
+        one killed before it could remove its file, or not yet reaped)."""
         self.unlink()
         self.path = path
         if self.pid is not None:
-            self.create(self.pid)
+            self._write(self.pid)
 
     def unlink(self) -> None:
         """Remove the file if it is still ours."""

@@ -85,12 +85,19 @@ def run(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -> N
         if not worker.booted:
             _leave_message(master, worker, f"{type(exc).__name__}: {exc}")
     finally:
-        try:
-            worker.cfg.worker_exit(master, worker)
-        except Exception:
-            worker.log.exception("Exception in worker_exit hook")
-        _flush_logs()
+        _exiting(master, worker)
     os._exit(code)
+
+
+def _exiting(master: Any, worker: Worker) -> None:
+    """gunicorn's last words of a worker (its own pid in the line's [pid]
+    field), then the worker_exit hook; the master logs why it exited."""
+    worker.log.info("Worker exiting (pid: %d)", worker.pid)
+    try:
+        worker.cfg.worker_exit(master, worker)
+    except Exception:
+        worker.log.exception("Exception in worker_exit hook")
+    _flush_logs()
 
 
 def _leave_message(master: Any, worker: Worker, text: str) -> None:
@@ -117,6 +124,7 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     for service in getattr(master, "services", ()):
         service.in_worker()  # the master's metrics listener is not ours
     set_title(f"worker [{cfg.proc_name}]")
+    worker.log.info("Booting worker with pid: %d", worker.pid)  # as gunicorn: from the worker
     # A worker that times out while booting (a slow or stuck import) says where.
     signal.signal(signal.SIGABRT, lambda signum, frame: _abort(master, worker, None, frame))
     cfg.post_fork(master, worker)
@@ -228,13 +236,12 @@ def _abort(master: Any, worker: Worker, server: Any, frame: Any) -> NoReturn:
     """SIGABRT from the master (no heartbeat for `timeout`): log what this
     worker was doing, run the worker_abort and worker_exit hooks, exit 1."""
     for what, step in (("the timeout report", lambda: _log_timeout(worker, server, frame)),
-                       ("worker_abort hook", lambda: worker.cfg.worker_abort(worker)),
-                       ("worker_exit hook", lambda: worker.cfg.worker_exit(master, worker))):
+                       ("worker_abort hook", lambda: worker.cfg.worker_abort(worker))):
         try:
             step()
         except Exception:
             worker.log.exception("Exception in the %s", what)
-    _flush_logs()
+    _exiting(master, worker)
     os._exit(1)
 
 

@@ -512,7 +512,8 @@ def test_print_config_format() -> None:
     cfg = load_config(["--print-config", "-w", "3"], {})
     assert cfg.print_config is True
     lines = cfg.format_settings().splitlines()
-    assert len(lines) == len(KNOWN_SETTINGS)
+    assert len(lines) == len(KNOWN_SETTINGS) + 2  # a blank line, then the effective mode
+    assert lines[-1].startswith("# effective worker mode: native, 3 workers; ")
     assert any(line.split() == ["workers", "=", "3"] for line in lines)
     assert any(line.startswith("on_exit") and line.endswith("<on_exit()>") for line in lines)
 
