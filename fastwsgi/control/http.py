@@ -40,7 +40,7 @@ from fastwsgi.control.auth import BasicAuth
 from fastwsgi.control.listen import bind_inet, bind_unix
 
 REASONS = {
-    100: "Continue", 200: "OK", 204: "No Content", 400: "Bad Request",
+    100: "Continue", 200: "OK", 204: "No Content", 303: "See Other", 400: "Bad Request",
     401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
     408: "Request Timeout", 411: "Length Required", 413: "Payload Too Large",
     431: "Request Header Fields Too Large", 500: "Internal Server Error",

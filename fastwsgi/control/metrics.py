@@ -198,16 +198,39 @@ def _worker_families(apps: list[dict[str, Any]]) -> list[Family]:
 
 
 def _program_families(programs: list[dict[str, Any]]) -> list[Family]:
-    state = Family("fastwsgi_program_state", "gauge",
-                   "A supervised program's state (1 for the current one).")
-    restarts = Family("fastwsgi_program_restarts", "counter",
-                      "Times a supervised program was started again after it exited.")
-    uptime = Family("fastwsgi_program_uptime_seconds", "gauge",
-                    "Seconds since a supervised program started (0 when not running).")
+    # A state is an enum: one series per state, 1 for the current one (the
+    # OpenMetrics "stateset" shape), so that `fastwsgi_program_state{state=
+    # "FATAL"} == 1` alerts without knowing supervisor's numeric codes.
+    F = Family
+    state = F("fastwsgi_program_state", "gauge",
+              "A supervised process's state (1 for the current one).")
+    up = F("fastwsgi_program_up", "gauge", "1 when a supervised process is RUNNING.")
+    restarts = F("fastwsgi_program_restarts", "counter",
+                 "Times a supervised process was started again, by reason (exit: expected "
+                 "exit and autorestart; crash: unexpected exit; backoff: retry after dying "
+                 "before startsecs; manual: started by an operator).")
+    uptime = F("fastwsgi_program_uptime_seconds", "gauge",
+               "Seconds since a supervised process started (0 when it has no process).")
+    started = F("fastwsgi_program_start_time_seconds", "gauge",
+                "When a supervised process last started, in seconds since the epoch.")
+    pid = F("fastwsgi_program_pid", "gauge", "A supervised process's pid (0 when it has none).")
+    exit_status = F("fastwsgi_program_exit_status", "gauge",
+                    "The exit code of a supervised process's last exit.")
     for p in programs:
-        labels = {"program": p["name"], "group": p.get("group", p["name"])}
+        labels = {"program": p.get("process", p["name"]), "group": p.get("group", p["name"])}
         for name in PROGRAM_STATES:
             state.add({**labels, "state": name}, int(p["state"] == name))
-        restarts.add(labels, p.get("restarts", 0))
+        up.add(labels, int(p["state"] == "RUNNING"))
+        reasons = p.get("restart_reasons")
+        if reasons:
+            for reason, n in reasons.items():
+                restarts.add({**labels, "reason": reason}, n)
+        else:
+            restarts.add(labels, p.get("restarts", 0))
         uptime.add(labels, p.get("uptime", 0))
-    return [state, restarts, uptime]
+        if p.get("started"):
+            started.add(labels, p["started"])
+        pid.add(labels, p.get("pid") or 0)
+        if p.get("exit_status") is not None:
+            exit_status.add(labels, p["exit_status"])
+    return [state, up, restarts, uptime, started, pid, exit_status]

@@ -1,6 +1,8 @@
 """The control server of supervisor mode: one HTTP server per
 [unix_http_server] / [inet_http_server] section, each with its own
-credentials, serving /RPC2, /logtail and /mainlogtail.
+credentials, serving /RPC2, /logtail and /mainlogtail, and the monitoring
+routes (/, /metrics, /status.json, /static/, /programs/: control.supervised)
+behind the same credentials.
 
 ``make_control_server(supervisor)`` is the factory the supervisor runner
 calls; other parts (metrics, the status page) add routes with ``route()``
@@ -16,6 +18,7 @@ from fastwsgi.control.auth import make_auth
 from fastwsgi.control.http import Handler, HTTPServer, Limits
 from fastwsgi.control.logtail import logtail_handler, mainlogtail_handler
 from fastwsgi.control.rpcinterface import make_namespaces
+from fastwsgi.control.supervised import ControlMonitoring
 from fastwsgi.control.xmlrpc import XMLRPCHandler
 
 
@@ -35,6 +38,9 @@ class ControlServer:
             server.route("/logtail", logtail, prefix=True)
             server.route("/mainlogtail", mainlogtail, prefix=True)
             self.servers.append((config, server))
+        self.monitoring: ControlMonitoring | None = None
+        if self.servers:
+            self.monitoring = ControlMonitoring(supervisord, [s for _, s in self.servers])
 
     def route(self, path: str, handler: Handler, **options: Any) -> None:
         """Serve ``path`` on every listener (HTTPServer.route's options)."""
@@ -50,6 +56,8 @@ class ControlServer:
                 self.log.warning("Server %r running without any HTTP authentication checking",
                                  config.get("section", where))
             self.log.info("control server listening on %s", where)
+        if self.monitoring is not None:
+            self.monitoring.start()
 
     async def _listen(self, config: dict[str, Any], server: HTTPServer) -> str:
         if config.get("family") == socket.AF_UNIX:
@@ -69,6 +77,8 @@ class ControlServer:
 
     async def close(self, grace: float = 1.0) -> None:
         """Stop listening; answers being written get ``grace`` seconds."""
+        if self.monitoring is not None:
+            self.monitoring.close()
         for _, server in self.servers:
             await server.shutdown(grace)
 

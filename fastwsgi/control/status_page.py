@@ -22,15 +22,17 @@ import html
 import json
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from fastwsgi.control.http import Request, Response
 from fastwsgi.control.snapshot import Monitor, Snapshot
 
 ACTIONS = ("start", "stop", "restart")
+MAX_OUTCOMES = 32  # action outcomes kept for the page after a form's redirect
 HTML_TYPE = "text/html; charset=utf-8"
 STATIC_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
                 ".png": "image/png", ".svg": "image/svg+xml"}
@@ -165,29 +167,39 @@ def _render_programs(programs: list[dict[str, Any]], csrf: str) -> str:
             "<th>actions</th></tr></thead><tbody>")]
     for p in programs:
         name = p["name"]
+        where = _e(quote(name, safe=":"))
         buttons = "".join(
-            f'<form method="post" action="/programs/{_e(name)}/{action}">'
+            f'<form method="post" action="/programs/{where}/{action}">'
             f'<input type="hidden" name="csrf" value="{_e(csrf)}">'
             f'<button type="submit" name="action" value="{action}" '
             f'data-program="{_e(name)}">{action}</button></form>' for action in ACTIONS)
-        tail = f'<a href="/programs/{_e(name)}/tail">tail</a>'
+        tail = (f'<a href="/programs/{where}/tail">tail</a> '
+                f'<a href="/logtail/{where}">tail -f</a>')
+        reasons = p.get("restart_reasons") or {}
+        why = ", ".join(f"{k} {v}" for k, v in reasons.items() if v)
+        restarts = f'<td title="{_e(why)}">{p.get("restarts", 0)}</td>' if why \
+            else f'<td>{p.get("restarts", 0)}</td>'
         out.append(
             f'<tr class="program state-{_e(p["state"])}" data-program="{_e(name)}">'
-            f'<td>{_e(name)}</td><td>{_e(p["state"])}</td><td>{_e(p.get("pid") or "")}</td>'
-            f'<td>{_e(human_seconds(p.get("uptime", 0)))}</td><td>{p.get("restarts", 0)}</td>'
+            f'<td>{_e(name)}</td><td class="state">{_e(p["state"])}</td>'
+            f'<td class="pid">{_e(p.get("pid") or "")}</td>'
+            f'<td>{_e(human_seconds(p["uptime"])) if p.get("pid") else ""}</td>{restarts}'
             f'<td class="actions">{buttons}{tail}</td></tr>')
     out.append("</tbody></table></section>")
     return "".join(out)
 
 
-def render_page(snap: Snapshot, csrf: str, title: str = "fastwsgi") -> str:
+def render_page(snap: Snapshot, csrf: str, title: str = "fastwsgi", flash: str = "") -> str:
+    """The whole page; `flash` is the outcome of the action that led here."""
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)} status</title>"
         '<link rel="stylesheet" href="/static/status.css">'
         '<script src="/static/status.js" defer></script></head>'
-        f'<body><h1>{_e(title)} status</h1><main id="live">{render_fragment(snap, csrf)}</main>'
+        f'<body><h1>{_e(title)} status</h1>'
+        f'<p id="flash" role="status">{_e(flash)}</p>'
+        f'<main id="live">{render_fragment(snap, csrf)}</main>'
         '<footer><a href="/metrics">/metrics</a> · <a href="/status.json">/status.json</a>'
         "</footer></body></html>")
 
@@ -224,6 +236,10 @@ class StatusPage:
         self.act = act
         self.tail = tail
         self.csrf = secrets.token_urlsafe(32)
+        # The outcomes of the last actions, by a random key the redirect after
+        # a form's POST names: the page shows the outcome without reflecting
+        # any text from its URL.
+        self.outcomes: OrderedDict[str, str] = OrderedDict()
 
     def mount(self, server: Any) -> None:
         server.route("/", self.index, methods=("GET", "HEAD"))
@@ -237,7 +253,8 @@ class StatusPage:
         if "fragment=1" in request.query.split("&"):
             body = render_fragment(snap, self.csrf)
         else:
-            body = render_page(snap, self.csrf, self.title)
+            key = parse_qs(request.query).get("outcome", [""])[0]
+            body = render_page(snap, self.csrf, self.title, self.outcomes.get(key, ""))
         return Response(200, body.encode(), PAGE_HEADERS, content_type=HTML_TYPE)
 
     async def json(self, request: Request) -> Response:
@@ -259,7 +276,10 @@ class StatusPage:
         if request.method == "GET":
             if action != "tail" or self.tail is None or not name:
                 return Response(404, b"not found\n", content_type="text/plain")
-            data = await self.tail(name)
+            try:
+                data = await self.tail(name)
+            except LookupError as exc:
+                return Response(404, f"{exc}\n".encode(), content_type="text/plain")
             return Response(200, data, [("Cache-Control", "no-store")],
                             content_type="text/plain; charset=utf-8")
         if action not in ACTIONS or not name:
@@ -269,9 +289,13 @@ class StatusPage:
         assert self.act is not None
         result = await self.act(name, action)
         if "application/json" in (request.header("accept") or ""):
-            return Response(200, json.dumps({"result": result}).encode(),
-                            content_type="application/json")
-        return Response(303, b"", [("Location", "/")])
+            body = json.dumps({"program": name, "action": action, "result": result})
+            return Response(200, body.encode(), content_type="application/json")
+        key = secrets.token_urlsafe(8)
+        self.outcomes[key] = f"{action} {name}: {result}"
+        while len(self.outcomes) > MAX_OUTCOMES:
+            self.outcomes.popitem(last=False)
+        return Response(303, b"", [("Location", f"/?outcome={key}")])
 
     def _allowed(self, request: Request) -> bool:
         form = parse_qs(request.body.decode("latin-1"))
