@@ -26,8 +26,15 @@ SKIP_REASON = ("chromium not installed (apt-get install chromium): the status pa
                "checked in a browser")
 
 
+STALE_RETRIES = 20
+
+
 class CDPError(AssertionError):
     pass
+
+
+class StaleNode(CDPError):
+    """A node id that names nothing any more: its document was replaced."""
 
 
 class Browser:
@@ -77,7 +84,9 @@ class Browser:
             answer = self._read(deadline)
             if answer.get("id") == self._next_id:
                 if "error" in answer:
-                    raise CDPError(f"{method}: {answer['error']}")
+                    text = str(answer["error"].get("message", ""))
+                    kind = StaleNode if "node" in text.lower() else CDPError
+                    raise kind(f"{method}: {answer['error']}")
                 return dict(answer.get("result", {}))
             self.events.append(answer)
 
@@ -118,18 +127,33 @@ class Browser:
 
     def html(self) -> str:
         """The page's DOM as it is now (works with scripts disabled too)."""
-        root = self.call("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
-        return str(self.call("DOM.getOuterHTML", {"nodeId": root})["outerHTML"])
+        for _ in range(STALE_RETRIES):
+            try:
+                root = self.call("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+                return str(self.call("DOM.getOuterHTML", {"nodeId": root})["outerHTML"])
+            except StaleNode:
+                continue  # a navigation replaced the document between the two calls
+        raise CDPError("the document kept changing under DOM.getOuterHTML")
 
     def click(self, selector: str) -> bool:
         """A mouse click (press and release) on the middle of the element the
-        CSS `selector` finds; False if there is none on the page."""
+        CSS `selector` finds; False if there is none on the page, or if it was
+        replaced (a navigation, a script's refresh) before the click."""
+        try:
+            return self._click(selector)
+        except StaleNode:
+            return False
+
+    def _click(self, selector: str) -> bool:
         root = self.call("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
         node = self.call("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
         if not node:
             return False
         self.call("DOM.scrollIntoViewIfNeeded", {"nodeId": node})
-        quad = self.call("DOM.getContentQuads", {"nodeId": node})["quads"][0]
+        quads = self.call("DOM.getContentQuads", {"nodeId": node})["quads"]
+        if not quads:
+            return False  # not laid out (yet)
+        quad = quads[0]
         x = sum(quad[0::2]) / 4
         y = sum(quad[1::2]) / 4
         for kind in ("mousePressed", "mouseReleased"):

@@ -3,12 +3,16 @@ says what the slots hold."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from fastwsgi.control import metrics
 from fastwsgi.control.snapshot import Monitor
+from fastwsgi.system.backlog import accept_queue, parse_unix_diag
 from fastwsgi.workers import counters as wc
 from tests.metrics.fakes import FakeMaster, master_info
 
@@ -116,3 +120,52 @@ def test_backlog_of_a_tcp_listener() -> None:
         for c in clients:
             c.close()
         lst.close()
+
+
+def test_backlog_of_a_unix_listener(tmp_path: Path) -> None:
+    # The kernel's count through sock_diag netlink (UNIX_DIAG_RQLEN), as `ss -xl` shows it.
+    m = FakeMaster(1)
+    path = str(tmp_path / "app.sock")
+    lst = socket.socket(socket.AF_UNIX)
+    lst.bind(path)
+    lst.listen(7)
+    m.listeners = [lst]
+    clients = []
+    try:
+        for waiting in (0, 3):
+            while len(clients) < waiting:
+                c = socket.socket(socket.AF_UNIX)
+                c.connect(path)
+                clients.append(c)
+            s = _samples(metrics.render(_snapshot(m)))
+            where = (("app", "web"), ("listener", f"unix:{path}"))
+            assert s[("fastwsgi_listen_backlog", where)] == waiting
+            assert s[("fastwsgi_listen_backlog_limit", where)] == 7
+        conn, _ = lst.accept()
+        conn.close()
+        assert accept_queue(lst) == (2, 7)
+        ss = shutil.which("ss")
+        if ss is None:
+            pytest.skip("ss (iproute2) is not installed: the count is not compared with ss -xl")
+        out = subprocess.run([ss, "-xlnH", "src", path], capture_output=True, text=True,
+                             check=True).stdout.split()
+        assert out[:4] == ["u_str", "LISTEN", "2", "7"], out
+    finally:
+        for c in clients:
+            c.close()
+        lst.close()
+
+
+def test_unix_diag_answers_that_are_not_about_the_listener_are_none() -> None:
+    assert parse_unix_diag(b"", 1) is None
+    assert parse_unix_diag(b"\0" * 64, 1) is None  # neither SOCK_DIAG_BY_FAMILY nor ours
+    sock = socket.socket(socket.AF_UNIX)  # not listening: no accept queue
+    try:
+        assert accept_queue(sock) is None
+    finally:
+        sock.close()
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        assert accept_queue(udp) is None
+    finally:
+        udp.close()

@@ -322,7 +322,8 @@ def test_stop_button_in_headless_chromium(control: Control, tmp_path: Path,
         # A click that lands while status.js swaps the table in is lost: click
         # again until supervisor saw one (a second stop would say NOT_RUNNING).
         for _ in range(5):
-            assert browser.click(button), browser.html()[:2000]
+            if not browser.click(button):
+                continue
             try:
                 wait_for(lambda: control.states()["victim"] in ("STOPPING", "STOPPED"), 5,
                          "the click to stop victim")
