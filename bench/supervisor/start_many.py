@@ -57,7 +57,9 @@ def run_once(master: str, n: int) -> float:
             proc.send_signal(signal.SIGTERM)
             proc.wait(120)
         text = log.read_text()
-        started = stamp(re.search(STAMP + r" INFO supervisord started with pid", text)[1])
+        match = re.search(STAMP + r" INFO supervisord started with pid", text)
+        assert match is not None, f"{master}: no start line in its log"
+        started = stamp(match[1])
         last = max(stamp(m) for m in re.findall(STAMP + r" INFO success:", text))
         spawned = re.findall(r"spawned: 'p(\d+)'", text)
         assert spawned == sorted(spawned), f"{master}: not in priority order"

@@ -1,16 +1,36 @@
 """Capture of a child's stdout or stderr: a non-blocking pipe read in the loop.
 
-One OutputChannel per channel per process.  The loop calls `readable()` when
-the pipe has data; it reads up to READ_SIZE bytes at a time (the pipe is made
-as large as the kernel allows, so a chatty child wakes the master rarely) and
-hands them to the log file with no per-line work, unless a per-line prefix or
-strip_ansi asks for it.  A small ring of the last TAIL_SIZE bytes serves
-tail for targets that are not files (/dev/stdout).  At EOF the channel
-closes itself.
+One OutputChannel per channel per process.  The pipe is made as large as an
+unprivileged process may (1 MiB); plain bytes to a regular file move inside
+the kernel (one splice(2) of the whole pipe per wake-up, no copy through
+Python); a per-line prefix, strip_ansi, syslog, a debug main log or a stream
+target (/dev/stdout) read into one shared buffer instead.  A small ring of the
+last TAIL_SIZE bytes serves tail for targets that are not files.  At EOF the
+channel closes itself.
+
+Pacing (what the master's CPU per MB depends on).  A child that writes line by
+line would wake a master that watches its pipe once per write.  So once a
+child is seen to be chatty, the channel stops watching its pipe and comes
+back on a timer, when the child, at the rate it has been writing, will have
+filled about half the pipe (`Pacer`): each wake-up then moves hundreds of
+kilobytes, and between two of them there is no work and no system call for
+this pipe (no epoll_ctl per wake-up either: while the child stays chatty the
+channel only re-arms its timer).  The rules keep the log live and the child
+from waiting on a full pipe:
+- a line waits in the pipe at most MAX_PAUSE (50 ms) before it is logged;
+- the rate is the highest recently seen (a fast burst is remembered; the
+  memory halves every RATE_HALF_LIFE), and a pipe found three-quarters full
+  doubles it (the child may have waited);
+- the pauses start short and at most double from one to the next, so a child
+  that suddenly writes fast is measured before a long pause is risked;
+- a child that writes less often than every QUIET seconds is read at each
+  write, as without pacing (pausing would save nothing), and a timer drain that
+  finds nothing goes back to watching the pipe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import re
@@ -20,24 +40,56 @@ from collections.abc import Callable
 
 from fastwsgi.supervisor.logfile import LogFile
 
-READ_SIZE = 128 * 1024  # what fits the CPU's cache: the copy out of the pipe stays hot
-PIPE_SIZE = 1 << 20
-MAX_PAUSE = 0.02  # the longest a line waits in the pipe before it is logged
-MIN_PAUSE = 0.001
+READ_SIZE = 128 * 1024  # the copy path: what fits the CPU's cache, so the bytes stay hot
+PIPE_SIZE = 1 << 20  # the unprivileged limit (/proc/sys/fs/pipe-max-size by default)
+MAX_PAUSE = 0.05  # the longest a line waits in the pipe before it is logged
+MIN_PAUSE = 0.002  # below this, timers (1 ms resolution, late under load) risk a full pipe
+FIRST_PAUSE = 0.002  # the pauses grow from this, doubling at most
+QUIET = 0.005  # a child writing less often than this is read at each write
+RATE_HALF_LIFE = 0.25  # how fast a burst's rate is forgotten
 TAIL_SIZE = 64 * 1024
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # One read buffer for every channel: the loop handles one read at a time, and
-# a fresh 1 MiB bytes per read would be an mmap, page faults and a munmap.
+# a fresh bytes object per read would be a malloc, page faults and a free.
 _BUFFER = bytearray(READ_SIZE)
 _VIEW = memoryview(_BUFFER)
 
 
-def enlarge_pipe(fd: int) -> None:
-    """Fewer wake-ups per MB: ask for a 1 MiB pipe (the unprivileged limit)."""
+def enlarge_pipe(fd: int) -> int:
+    """Fewer wake-ups per MB: ask for a 1 MiB pipe.  The size the pipe has."""
     try:
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-    except OSError:
-        pass
+        return fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except OSError:  # over a lowered pipe-max-size, or not a pipe
+        try:
+            return fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+        except OSError:
+            return 64 * 1024
+
+
+class Pacer:
+    """When to read a pipe next: the rules of the module's docstring, without a loop."""
+
+    def __init__(self, pipe_size: int = PIPE_SIZE) -> None:
+        self.pipe_size = pipe_size
+        self.rate = 0.0  # bytes per second, the highest recently seen
+        self.delay = 0.0  # the pause before this one (0: the pipe was being watched)
+
+    def next_pause(self, moved: int, elapsed: float, polling: bool) -> float:
+        """A drain moved `moved` bytes `elapsed` seconds after the one before (`polling`:
+        it was the timer's, not a readable pipe's).  How long to leave the pipe
+        unwatched now; 0 means watch it."""
+        elapsed = max(elapsed, 1e-6)
+        sample = moved / elapsed
+        if moved >= self.pipe_size * 3 // 4:
+            sample *= 2  # the pipe was (nearly) full: the child may have waited on it
+        self.rate = max(sample, self.rate * 0.5 ** (elapsed / RATE_HALF_LIFE))
+        if moved <= 0 or (not polling and elapsed >= QUIET):
+            self.delay = 0.0
+            return 0.0
+        delay = min(MAX_PAUSE, (self.pipe_size / 2) / self.rate,
+                    max(2 * self.delay, FIRST_PAUSE))
+        self.delay = delay if delay >= MIN_PAUSE else 0.0
+        return self.delay
 
 
 class OutputChannel:
@@ -55,10 +107,11 @@ class OutputChannel:
         self.tail_buffer = bytearray()
         self.at_line_start = True
         self.closed = False
-        self.on_close: Callable[[OutputChannel], None] | None = None
-        # set by the loop's owner: stop watching the pipe for `delay` seconds
-        self.pause: Callable[[OutputChannel, float], None] | None = None
-        self.last_wake = time.monotonic()
+        self.pacer = Pacer()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.watching = False
+        self.timer: asyncio.TimerHandle | None = None
+        self.last_drain = time.monotonic()
 
     @property
     def splicing(self) -> bool:
@@ -66,58 +119,82 @@ class OutputChannel:
         return (self.log is not None and self.log.can_splice and not self.prefix
                 and not self.strip_ansi and not self.to_syslog and self.mainlog is None)
 
-    def readable(self) -> None:
-        """The pipe has data (or is at EOF): take all of it, then maybe rest a while.
+    # pacing, in the loop
 
-        A child that writes line by line would wake the master once per line; after
-        each wake-up the channel stops watching its pipe for as long as the child
-        needs, at the rate just seen, to fill half of it (at most MAX_PAUSE), so
-        the lines arrive in batches and a fast child never waits on a full pipe."""
-        moved = 0
-        while moved < PIPE_SIZE:
-            n = self._read_once()
-            if n <= 0:
-                break
-            moved += n
-        if self.closed or self.pause is None:
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start watching the pipe in `loop` (its size: what enlarge_pipe got)."""
+        self.loop = loop
+        self.pacer.pipe_size = enlarge_pipe(self.fd)
+        self._watch(True)
+
+    def _watch(self, on: bool) -> None:
+        if self.loop is None or on == self.watching:
+            return
+        self.watching = on
+        if on:
+            self.loop.add_reader(self.fd, self.readable)
+        else:
+            self.loop.remove_reader(self.fd)
+
+    def readable(self) -> None:
+        """The pipe has data (or is at EOF)."""
+        self._paced_drain(polling=False)
+
+    def _poll(self) -> None:
+        self.timer = None
+        self._paced_drain(polling=True)
+
+    def _paced_drain(self, polling: bool) -> None:
+        moved = self.drain()
+        if self.closed or self.loop is None:
             return
         now = time.monotonic()
-        elapsed, self.last_wake = now - self.last_wake, now
-        rate = moved / elapsed if elapsed > 0 else float("inf")
-        delay = MAX_PAUSE if rate <= 0 else min(MAX_PAUSE, (PIPE_SIZE / 2) / rate)
-        if delay >= MIN_PAUSE:
-            self.pause(self, delay)
+        delay = self.pacer.next_pause(moved, now - self.last_drain, polling)
+        self.last_drain = now
+        if delay > 0:
+            self._watch(False)
+            self.timer = self.loop.call_later(delay, self._poll)
+        else:
+            self._watch(True)
 
-    def drain(self) -> None:
-        """Read whatever is left in the pipe now (the process was reaped)."""
-        while not self.closed and self._read_once() > 0:
-            pass
+    def drain(self) -> int:
+        """Read whatever is in the pipe now: the bytes moved.  A read that returns less
+        than it asked for emptied the pipe, so there is no extra call to see EAGAIN."""
+        moved = 0
+        while not self.closed:
+            n, asked = self._read_once()
+            moved += n
+            if n < asked:
+                break
+        return moved
 
-    def _read_once(self) -> int:
-        """One read (or splice): the bytes moved; 0 when the pipe is empty for now or at
-        EOF (then the channel is closed)."""
+    def _read_once(self) -> tuple[int, int]:
+        """One read (or splice): (bytes moved, bytes asked for); (0, _) when the pipe
+        is empty for now or at EOF (then the channel is closed)."""
         try:
             if self.splicing:
                 assert self.log is not None
+                asked = self.log.splice_room(self.pacer.pipe_size)
                 try:
-                    n = self.log.splice_from(self.fd, READ_SIZE)
+                    n = self.log.splice_from(self.fd, asked)
                 except BlockingIOError:
                     raise
                 except OSError:  # a file system without splice: copy instead, from now on
                     self.log.can_splice = False
-                    return 1
+                    return 0, 0
             else:
+                asked = READ_SIZE
                 n = os.readv(self.fd, [_BUFFER])
                 if n:
                     self.record(_VIEW[:n])
             if n:
-                return n
+                return n, asked
         except BlockingIOError:
-            return 0
+            return 0, 1
         except OSError:
             pass
         self.close()
-        return 0
+        return 0, 1
 
     def record(self, data: bytes | memoryview) -> None:
         if self.strip_ansi:
@@ -137,14 +214,15 @@ class OutputChannel:
             self.mainlog(self.name, self.channel, bytes(data))
 
     def _prefixed(self, data: bytes) -> bytes:
-        lines = data.split(b"\n")
-        out = [(self.prefix if self.at_line_start else b"") + lines[0]]
-        out.extend(self.prefix + line for line in lines[1:-1])
-        if len(lines) > 1:
-            last = lines[-1]
-            out.append(self.prefix + last if last else b"")
+        """Every line starts with the prefix, however the reads cut the lines: one
+        pass in C (bytes.replace), not a Python step per line."""
+        out = data.replace(b"\n", b"\n" + self.prefix)
+        if self.at_line_start:
+            out = self.prefix + out
         self.at_line_start = data.endswith(b"\n")
-        return b"\n".join(out)
+        if self.at_line_start:  # the next line's prefix waits for that line
+            out = out[:-len(self.prefix)]
+        return out
 
     def tail(self, nbytes: int) -> bytes:
         return bytes(self.tail_buffer[-nbytes:]) if nbytes > 0 else b""
@@ -156,8 +234,10 @@ class OutputChannel:
         if self.closed:
             return
         self.closed = True
-        if self.on_close is not None:
-            self.on_close(self)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self._watch(False)
         try:
             os.close(self.fd)
         except OSError:

@@ -76,6 +76,13 @@ class LogFile:
         if self.rotating and self.size >= self.maxbytes:
             self.rotate()
 
+    def splice_room(self, count: int) -> int:
+        """At most `count` bytes, and no more than the file holds before it rotates, so a
+        rotated file is exactly maxbytes long (the size is counted, never stat'ed)."""
+        if self.rotating:
+            return max(1, min(count, self.maxbytes - self.size))
+        return count
+
     def splice_from(self, pipe_fd: int, count: int) -> int:
         """Move up to `count` bytes from a pipe to this regular file inside the kernel;
         0 at EOF, BlockingIOError when the pipe is empty."""

@@ -25,7 +25,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from fastwsgi.supervisor.capture import OutputChannel, enlarge_pipe
+from fastwsgi.supervisor.capture import OutputChannel
 from fastwsgi.supervisor.configs import ProcessGroupConfig, ServerOptions
 from fastwsgi.supervisor.groups import ProcessGroup
 from fastwsgi.supervisor.logfile import LogFile
@@ -207,17 +207,14 @@ class Supervisor:
             fd = pipes.get(channel)
             if fd is None:
                 continue
-            enlarge_pipe(fd)
             out = OutputChannel(process.config.name, channel, fd, self._log_of(process, channel),
                                 prefix=self._prefix(process, channel),
                                 strip_ansi=self.options.strip_ansi,
                                 to_syslog=getattr(process.config, f"{channel}_syslog"),
                                 mainlog=self._to_mainlog
                                 if self.options.loglevel <= logging.DEBUG else None)
-            out.on_close = self._channel_closed
-            out.pause = self._pause_channel
             process.channels[channel] = out
-            loop.add_reader(fd, out.readable)
+            out.attach(loop)  # the channel paces its own reads (capture.py)
 
     def process_finished(self, process: Subprocess) -> None:
         for channel in list(process.channels.values()):
@@ -264,20 +261,6 @@ class Supervisor:
     def _to_mainlog(self, name: str, channel: str, data: bytes) -> None:
         self.logger.debug("%r %s output:\n%s", name, channel,
                           data.decode("utf-8", "backslashreplace"))
-
-    def _pause_channel(self, channel: OutputChannel, delay: float) -> None:
-        loop = self._loop
-        assert loop is not None
-        loop.remove_reader(channel.fd)
-
-        def resume() -> None:
-            if not channel.closed:
-                loop.add_reader(channel.fd, channel.readable)
-        loop.call_later(delay, resume)
-
-    def _channel_closed(self, channel: OutputChannel) -> None:
-        if self._loop is not None:
-            self._loop.remove_reader(channel.fd)
 
     # Reaping
     def reap(self) -> None:

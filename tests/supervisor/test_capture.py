@@ -1,14 +1,19 @@
-"""Log capture without a loop: a real pipe into OutputChannel and LogFile."""
+"""Log capture: a real pipe into OutputChannel and LogFile, without a loop and then in one."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from fastwsgi.supervisor.capture import OutputChannel
+from fastwsgi.supervisor.capture import FIRST_PAUSE, MAX_PAUSE, QUIET, OutputChannel, Pacer
 from fastwsgi.supervisor.logfile import LogFile
+from tests.support.loop_thread import loop_thread
+from tests.support.waiting import wait_for
 
 
 def pump(channel: OutputChannel, write_fd: int, data: bytes) -> None:
@@ -114,3 +119,121 @@ def test_strip_ansi(tmp_path: Path, pipe: tuple[int, int]) -> None:
     os.close(w)
     log.close()
     channel.close()
+
+
+def test_a_read_never_overshoots_maxbytes(tmp_path: Path, pipe: tuple[int, int]) -> None:
+    """One splice may move far more than the file has room for: it is cut at maxbytes."""
+    r, w = pipe
+    path = tmp_path / "x.log"
+    log = LogFile(str(path), maxbytes=1000, backups=3)
+    channel = OutputChannel("x", "stdout", r, log)
+    pump(channel, w, b"a" * 1000 + b"b" * 1000 + b"c" * 500)
+    assert (tmp_path / "x.log.2").read_bytes() == b"a" * 1000
+    assert (tmp_path / "x.log.1").read_bytes() == b"b" * 1000
+    assert path.read_bytes() == b"c" * 500
+    os.close(w)
+    log.close()
+    channel.close()
+
+
+def test_prefix_when_a_read_ends_inside_a_line_or_on_an_empty_one(
+        tmp_path: Path, pipe: tuple[int, int]) -> None:
+    r, w = pipe
+    path = tmp_path / "x.log"
+    log = LogFile(str(path))
+    channel = OutputChannel("w", "stderr", r, log, prefix=b"w (stderr) | ")
+    for piece in (b"\n", b"a", b"b\n", b"\n\nc"):
+        pump(channel, w, piece)
+    assert path.read_bytes() == (b"w (stderr) | \nw (stderr) | ab\nw (stderr) | \n"
+                                 b"w (stderr) | \nw (stderr) | c")
+    os.close(w)
+    log.close()
+    channel.close()
+
+
+# Pacing: the decisions, then a real loop and a real chatty writer.
+
+def test_a_quiet_child_is_read_at_each_write() -> None:
+    pacer = Pacer()
+    assert pacer.next_pause(100, 1.0, polling=False) == 0.0
+    assert pacer.next_pause(100, QUIET * 2, polling=False) == 0.0
+
+
+def test_a_chatty_child_gets_pauses_that_grow_from_short() -> None:
+    pacer = Pacer(pipe_size=1 << 20)
+    first = pacer.next_pause(100, 0.0001, polling=False)
+    assert first == FIRST_PAUSE
+    pauses = [first]
+    for _ in range(10):  # 10 MB/s: half the pipe fills in 52 ms, so MAX_PAUSE caps
+        pauses.append(pacer.next_pause(int(10e6 * pauses[-1]), pauses[-1], polling=True))
+    assert all(b <= 2 * a + 1e-9 for a, b in itertools.pairwise(pauses))
+    assert pauses[-1] == MAX_PAUSE
+
+
+def test_a_pause_never_lets_the_pipe_fill_at_the_fastest_rate_seen() -> None:
+    pacer = Pacer(pipe_size=1 << 20)
+    pacer.next_pause(100, 0.0001, polling=False)
+    pacer.next_pause(400_000, 0.002, polling=True)  # 200 MB/s for a moment
+    pause = pacer.next_pause(1000, 0.004, polling=True)  # then almost nothing
+    assert 0 < pause <= (1 << 19) / 200e6 * 2  # a few ms: the burst is remembered
+
+
+def test_a_full_pipe_shortens_the_next_pause() -> None:
+    pacer = Pacer(pipe_size=1 << 20)
+    pacer.delay = MAX_PAUSE
+    pause = pacer.next_pause(1 << 20, MAX_PAUSE, polling=True)
+    # the child may have waited: the rate counts double, the pause is a quarter at most
+    assert pause <= MAX_PAUSE / 4
+
+
+def test_a_timer_drain_that_finds_nothing_watches_again() -> None:
+    pacer = Pacer()
+    pacer.next_pause(100, 0.0001, polling=False)
+    assert pacer.next_pause(0, FIRST_PAUSE, polling=True) == 0.0
+    assert pacer.delay == 0.0
+
+
+class CountingChannel(OutputChannel):
+    drains = 0
+
+    def drain(self) -> int:
+        self.drains += 1
+        return super().drain()
+
+
+def test_a_chatty_child_in_the_loop_wakes_the_master_per_batch_not_per_line(
+        tmp_path: Path) -> None:
+    """A real child writing 20 MB line by line into a paced channel in a uvloop loop: every
+    byte is logged, in far fewer wake-ups than writes, and a lone line written after the
+    burst is logged without waiting for more output."""
+    lines = 200_000
+    r, w = os.pipe2(os.O_CLOEXEC)
+    os.set_blocking(r, False)
+    path = tmp_path / "x.log"
+    log = LogFile(str(path))
+    channel = CountingChannel("x", "stdout", r, log)
+    script = ("import os, sys\nline = b'x' * 99 + b'\\n'\n"
+              f"for _ in range({lines}): os.write(1, line)\n"
+              "sys.stdin.read(1)\nos.write(1, b'last\\n')\n")
+    with loop_thread() as runner:
+        runner.call(channel.attach, runner.loop)
+        child = subprocess.Popen([sys.executable, "-c", script], stdout=w,
+                                 stdin=subprocess.PIPE)
+        os.close(w)
+        try:
+            wait_for(lambda: path.stat().st_size == lines * 100, 60, "every line logged")
+            assert channel.drains < lines / 50, channel.drains
+            assert child.stdin is not None
+            child.stdin.write(b"g")
+            child.stdin.flush()
+            wait_for(lambda: path.read_bytes().endswith(b"x\nlast\n"), 10, "the lone line")
+            child.stdin.close()
+            assert child.wait(10) == 0
+            wait_for(lambda: channel.closed, 10, "EOF seen")
+            assert not channel.watching and channel.timer is None
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            runner.call(channel.close)
+    log.close()
