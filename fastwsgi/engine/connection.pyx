@@ -674,25 +674,11 @@ cdef class Connection:
 
     def feed(self, data: bytes) -> None:
         """Give the connection bytes as if recv() had returned them."""
-        if self.state in (CS_CLOSED, CS_LINGER):
-            return
-        buf_append(&self.rbuf, PyBytes_AS_STRING(data), <size_t>PyBytes_GET_SIZE(data))
-        self.inbuf = self.rbuf.data
-        self.inlen = self.rbuf.len
-        if self.proxy_pending:
-            read_proxy_header(self)
-        self._drive()
-        if self.state != CS_CLOSED:
-            self._stash_input()
+        feed_input(self, data)
 
     def take_output(self) -> bytes:
         """Everything the connection would have sent since the last call."""
-        cdef bytes out = PyBytes_FromStringAndSize(self.wbuf.data, <Py_ssize_t>self.wbuf.len)
-        if self.zbody is not None:
-            out = (out[:self.zmark] + self.zbody[self.zoff:self.zend] + out[self.zmark:])
-            self.zbody = None
-        self.wbuf.len = 0
-        return out
+        return take_output(self)
 
     @property
     def closing(self) -> bool:
