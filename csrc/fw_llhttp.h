@@ -89,6 +89,7 @@ enum {
     FW_HPE_USER = 24,
     /* llhttp_method values we act on */
     FW_METHOD_GET = 1,
+    FW_METHOD_HEAD = 2,
     FW_METHOD_CONNECT = 5,
     /* llhttp_flags */
     FW_F_CONNECTION_KEEP_ALIVE = 0x1,

@@ -343,7 +343,9 @@ cdef class Connection:
         cdef Server server = self.server
         environ = self.environ
         self.environ = None
-        environ["wsgi.input"] = take_input(self)
+        body = take_input(self)
+        if body is not _EMPTY_INPUT:  # else the template's
+            environ["wsgi.input"] = body
         self.cur_environ = environ
         server.requests += 1
         if server.max_requests and server.requests >= server.max_requests:

@@ -12,6 +12,7 @@ DEF CGI_PREFIX_LEN = 5
 cdef str _HTTP11 = sys.intern("HTTP/1.1")
 cdef str _HTTP10 = sys.intern("HTTP/1.0")
 cdef str _EMPTY = ""
+cdef str _GET = sys.intern("GET")
 
 
 cdef inline str _latin1(const char *p, size_t n):
@@ -128,7 +129,8 @@ cdef int _unix_server_name(dict environ) except -1:
 
 def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=None,
                       multithread=False, multiprocess=False, file_wrapper=None, https=False):
-    """The constant part of every request's environ on one listener."""
+    """The constant part of every request's environ on one listener, and the
+    defaults of REQUEST_METHOD, SERVER_PROTOCOL, QUERY_STRING and wsgi.input."""
     from fastwsgi._version import __version__
     server_name, server_port = _server_addr(sockname)
     cdef dict base = _PyDict_NewPresized(40)
@@ -147,6 +149,13 @@ def make_base_environ(sockname, *, script_name="", url_scheme="http", errors=Non
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SCRIPT_NAME": script_name,
+        # The most common values of request keys: start_request sets these
+        # only when the request differs (a method other than GET, HTTP/1.0,
+        # a query, a body), which saves a dict insertion each.
+        "REQUEST_METHOD": _GET,
+        "SERVER_PROTOCOL": _HTTP11,
+        "QUERY_STRING": _EMPTY,
+        "wsgi.input": _EMPTY_INPUT,
     }.items():
         base[key] = value
     if https:

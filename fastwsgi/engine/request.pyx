@@ -20,23 +20,21 @@ cdef int start_request(Connection c) except -2:
         return c._fail(505, "only HTTP/1.x is served")
     # RFC 9110 §2.5: a higher minor version is answered as HTTP/1.1.
     c.http10 = p.http_minor == 0
-    # The listener's constant keys are copied from one dict that stays hot in
-    # cache, whatever the number of connections; the peer's address is added.
-    environ = <dict>PyDict_Copy(c.base_environ)
-    environ["REMOTE_ADDR"] = c.remote_addr
-    if c.remote_port is not None:
-        environ["REMOTE_PORT"] = c.remote_port
-    if c.tls_environ:
-        environ.update(c.tls_environ)
+    environ = request_environ(c)
+    # REQUEST_METHOD (GET) and SERVER_PROTOCOL (HTTP/1.1) are the template's
+    # unless the request says otherwise.
     if c.own_method:
         method = _latin1(head + c.method_off, c.method_len)
         if server.casefold_http_method:
             method = method.upper()  # gunicorn's casefold_http_method
+        c.is_head = method == "HEAD"
+        environ["REQUEST_METHOD"] = method
     else:
-        method = _method_name(p.method, head + c.method_off, c.method_len)
-    c.is_head = method == "HEAD"
-    environ["REQUEST_METHOD"] = method
-    environ["SERVER_PROTOCOL"] = _HTTP10 if c.http10 else _HTTP11
+        c.is_head = p.method == FW_METHOD_HEAD
+        if p.method != FW_METHOD_GET:
+            environ["REQUEST_METHOD"] = _method_name(p.method, head + c.method_off, c.method_len)
+    if c.http10:
+        environ["SERVER_PROTOCOL"] = _HTTP10
     raw = _latin1_recent(_TARGET_SLOT, head + c.url_off, c.url_len)
     environ["RAW_URI"] = raw
     environ["REQUEST_URI"] = raw
@@ -44,7 +42,7 @@ cdef int start_request(Connection c) except -2:
     if c.url_len == 1 and head[c.url_off] == b'*':
         # RFC 9112 §3.2.4: asterisk-form is for OPTIONS only.  It names the
         # server, not a resource: no path (RAW_URI keeps the '*').
-        if method != "OPTIONS":
+        if environ["REQUEST_METHOD"] != "OPTIONS":
             return c._fail(400, "asterisk-form target without OPTIONS")
         target.path_len = 0
     elif p.method == FW_METHOD_CONNECT and not c.own_method:
@@ -64,7 +62,8 @@ cdef int start_request(Connection c) except -2:
         path = raw  # origin-form, no query, nothing to decode
     else:
         path = _decode_path(head + c.url_off + target.path_off, target.path_len)
-    environ["QUERY_STRING"] = _latin1(head + c.url_off + target.query_off, target.query_len)
+    if target.query_len:  # else the template's ""
+        environ["QUERY_STRING"] = _latin1(head + c.url_off + target.query_off, target.query_len)
 
     for i in range(c.nheaders):
         h = &c.headers[i]
@@ -135,6 +134,29 @@ cdef int start_request(Connection c) except -2:
     return 0
 
 
+cdef dict request_environ(Connection c):
+    """A new environ holding the keys that are the same for every request on
+    the connection, copied from one dict (a single C call)."""
+    template = c.conn_environ
+    if template is not None:
+        return PyDict_Copy(template)
+    # The listener's keys, which stay hot in cache whatever the number of
+    # connections, and the peer's.
+    environ = <dict>PyDict_Copy(c.base_environ)
+    environ["REMOTE_ADDR"] = c.remote_addr
+    if c.remote_port is not None:
+        environ["REMOTE_PORT"] = c.remote_port
+    if c.tls_environ:
+        environ.update(c.tls_environ)
+    if c.environ_seen:
+        # A second request: the connection is kept alive, so its own template
+        # pays for itself from the next request on.  (Made at the first, it
+        # would cost a copy per request to connection-per-request clients.)
+        c.conn_environ = PyDict_Copy(environ)
+    c.environ_seen = True
+    return environ
+
+
 cdef int forwarded_scheme(Connection c, dict environ) except -2:
     """wsgi.url_scheme from a trusted proxy's secure-scheme headers."""
     scheme = None
@@ -169,6 +191,7 @@ cdef int read_proxy_header(Connection c) except -1:
     c.proxy_pending = False
     if out[0]:
         c.remote_addr, c.remote_port = out
+        c.conn_environ = None
     return 1
 
 

@@ -84,6 +84,10 @@ cdef class Connection:
     # The request: written by request.pyx (the head's meaning, the body) and
     # _dispatch.
     cdef dict base_environ       # the listener's, shared by its connections
+    # base_environ with this peer's keys, made at the second request of a
+    # keep-alive connection (request.pyx request_environ); None until then.
+    cdef dict conn_environ
+    cdef bint environ_seen       # a request was parsed on this connection
     cdef str remote_addr         # REMOTE_ADDR ("" for a unix-socket peer)
     cdef str remote_port         # REMOTE_PORT, or None (a unix-socket peer has none)
     cdef dict environ

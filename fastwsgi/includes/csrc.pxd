@@ -78,6 +78,7 @@ cdef extern from "fw_llhttp.h":
         FW_HPE_PAUSED_UPGRADE
         FW_HPE_USER
         FW_METHOD_GET
+        FW_METHOD_HEAD
         FW_METHOD_CONNECT
         FW_F_CONNECTION_KEEP_ALIVE
         FW_F_CONNECTION_CLOSE

@@ -1,0 +1,91 @@
+"""The hot path's caches give what the plain computation gives.
+
+A keep-alive connection builds each environ from a template of the
+connection's constant keys (request.pyx request_environ) and remembers the
+headers start_response validated (start_response.pyx): every request on a
+long-lived connection must see exactly the environ, and send exactly the
+bytes, that the same request gets as the first on a fresh connection, where
+nothing is cached yet."""
+
+from __future__ import annotations
+
+import wsgiref.validate
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from fastwsgi import _core
+
+Environ = dict[str, Any]
+
+REQUESTS = [
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /q?x=1&y HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: b:81\r\n\r\n",
+    b"DELETE /d%41?z HTTP/1.1\r\nHost: a\r\nX-Custom-Thing: 1\r\nX-Custom-Thing: 2\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"PUT / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+]
+
+
+def _seen(environ: Environ) -> dict[str, Any]:
+    """The environ as the app sees it, wsgi.input by its content."""
+    out = dict(environ)
+    out["wsgi.input"] = environ["wsgi.input"].read(1 << 20)
+    out["wsgi.errors"] = type(environ["wsgi.errors"])  # the validator's wrapper
+    return out
+
+
+def test_environ_on_a_kept_connection_equals_a_fresh_connections() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(_seen(environ))
+        # What the app does to its environ must not reach the next request's.
+        environ["wsgi.input"] = None
+        environ.pop("QUERY_STRING")
+        environ["REQUEST_METHOD"] = "MUTATED"
+        environ["x.added"] = 1
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    server = _core.Server(wsgiref.validate.validator(app))
+    kept = server.connection()
+    for raw in REQUESTS:
+        kept.feed(raw)
+    on_kept = seen[:]
+    seen.clear()
+    for raw in REQUESTS:
+        server.connection().feed(raw)
+    assert len(on_kept) == len(seen) == len(REQUESTS)
+    for i, (a, b) in enumerate(zip(on_kept, seen)):
+        assert a == b, f"request {i}: {REQUESTS[i][:40]!r}"
+    assert on_kept[4]["wsgi.input"] == b"hello" and on_kept[5]["wsgi.input"] == b""
+    assert on_kept[2]["REQUEST_METHOD"] == "HEAD" and on_kept[6]["SERVER_PROTOCOL"] == "HTTP/1.0"
+    assert on_kept[3]["QUERY_STRING"] == "x=1&y" and on_kept[5]["QUERY_STRING"] == ""
+
+
+def test_a_proxy_header_gives_the_connection_its_peer() -> None:
+    """REMOTE_ADDR comes from the PROXY header on every request of the
+    connection, also those built from its template."""
+    seen: list[tuple[str, str]] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append((environ["REMOTE_ADDR"], environ["REMOTE_PORT"]))
+        start_response("204 No Content", [])
+        return []
+
+    from fastwsgi.engine.settings import EngineSettings
+    server = _core.Server(app, settings=EngineSettings(proxy_protocol="v1",
+                                                       proxy_allow_ips=["127.0.0.1"]))
+    c = server.connection(proxy=True)
+    c.feed(b"PROXY TCP4 10.1.2.3 10.0.0.1 5555 80\r\n")
+    for _ in range(3):
+        c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    assert seen == [("10.1.2.3", "5555")] * 3
+
