@@ -45,9 +45,12 @@ from typing import Any, NamedTuple
 from fastwsgi import _core
 from fastwsgi.arbiter import exits
 from fastwsgi.arbiter.reload import Reload
+from fastwsgi.config import load_config
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
+from fastwsgi.logs import setup_logging
 from fastwsgi.system.listeners import create_listener, describe
 from fastwsgi.system.osapi import REAL_OS, OSApi
+from fastwsgi.system.process import forget_env, prepare_process
 from fastwsgi.workers import base as worker_base
 from fastwsgi.workers import counters as wc
 from fastwsgi.workers import heartbeat as hb
@@ -119,6 +122,9 @@ class WSGIProgram:
         self.listeners_shared = False
         # Called with the previous configuration once a HUP's is applied.
         self.on_config_applied: Callable[[Any], None] | None = None
+        # Called after each look at the workers (step) and while stopping: an
+        # owner that shows the workers (supervisor mode) updates its view.
+        self.on_change: Callable[[], None] | None = None
         self.done: asyncio.Future[int] | None = None  # the exit code, once stopped
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
@@ -179,6 +185,10 @@ class WSGIProgram:
             infos.append(WorkerInfo(w.pid, w.age, w.generation, state, w.started))
         return infos
 
+    def wake(self) -> None:
+        """Look at the workers now (the owner saw one of them exit)."""
+        self._poke()
+
     def _poke(self) -> None:
         """Wake the supervising task (it looks at the workers right away)."""
         if self._wake is not None:
@@ -196,6 +206,7 @@ class WSGIProgram:
                 self._wake.clear()
                 if self._stop_graceful is None:
                     self.step()
+                    self._changed()
             graceful = self._stop_graceful
         except HaltServer as exc:
             code = self.halt_exit(exc)
@@ -211,6 +222,10 @@ class WSGIProgram:
             await self.finish(graceful)
         finally:
             self.done.set_result(code)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def halt_exit(self, exc: HaltServer) -> int:
         """Keep why the program stops (its host logs it: gunicorn's "Shutting
@@ -443,14 +458,15 @@ class WSGIProgram:
 
     def handle_ttin(self) -> None:
         """One worker more."""
-        self._set_num_workers(self.num_workers + 1)
+        self.set_num_workers(self.num_workers + 1)
 
     def handle_ttou(self) -> None:
         """One worker fewer (never below one)."""
         if self.num_workers > 1:
-            self._set_num_workers(self.num_workers - 1)
+            self.set_num_workers(self.num_workers - 1)
 
-    def _set_num_workers(self, n: int) -> None:
+    def set_num_workers(self, n: int) -> None:
+        """Run ``n`` workers from now on (the nworkers_changed hook is told)."""
         old = self.num_workers
         self.num_workers = n
         self.cfg.nworkers_changed(self.host, n, old)
@@ -473,6 +489,29 @@ class WSGIProgram:
                 self.retire(w, "WINCH")
         else:
             self.log.debug("SIGWINCH ignored. Not daemonized")
+
+    # ---- the process around the program (HUP's reload calls these) ------------
+
+    def read_config(self) -> Any:
+        """The configuration again, from the sources it was read from at start
+        (ConfigError if invalid). Runs in the directory the command started
+        in; the caller restores the working directory if this fails."""
+        os.chdir(self.start_cwd)
+        return load_config(self.argv)
+
+    def apply_process(self, old: Any | None, cfg: Any) -> None:
+        """Apply ``cfg``'s environment, directory, umask and python path to
+        this process (``old``'s environment is forgotten first)."""
+        if old is not None:
+            forget_env(old)
+        prepare_process(cfg)
+        if self.app is None:
+            from fastwsgi.loader import prepare_sys_path
+            prepare_sys_path(None, cfg.python_paths)
+
+    def make_log(self, cfg: Any) -> Any:
+        """The program's logger for ``cfg`` (ConfigError if it cannot work)."""
+        return setup_logging(cfg)
 
     # ---- stopping -------------------------------------------------------------
 
@@ -498,12 +537,14 @@ class WSGIProgram:
                 graceful = False
                 self._signal_all(graceful)
             self.reap_workers_quietly()
+            self._changed()
         for worker in list(self.WORKERS.values()):
             worker.kill_sent = True
             self._kill(worker.pid, signal.SIGKILL)
         while self.WORKERS:
             await asyncio.sleep(KILLED_POLL)
             self.reap_workers_quietly()
+        self._changed()
 
     async def _nap(self, seconds: float) -> None:
         """Sleep up to ``seconds``, less if a worker exits or a signal comes."""

@@ -29,12 +29,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from fastwsgi.config import load_config
 from fastwsgi.errors import ConfigError
-from fastwsgi.logs import setup_logging
 from fastwsgi.system import systemd
 from fastwsgi.system.listeners import describe
-from fastwsgi.system.process import forget_env, prepare_process
 from fastwsgi.workers import heartbeat as hb
 from fastwsgi.workers.tls import context_for, is_ssl
 
@@ -90,8 +87,7 @@ class Reload:
         old = program.cfg
         here = os.getcwd()
         try:
-            os.chdir(program.start_cwd)
-            cfg = load_config(program.argv)
+            cfg = program.read_config()
             cfg.require_app()
             cfg.worker_mode  # noqa: B018 - refuses ASGI worker classes
             context_for(cfg)  # a broken new certificate: the old workers keep serving
@@ -99,13 +95,9 @@ class Reload:
             os.chdir(here)
             program.log.error("Reload failed: %s; the current configuration stays", exc)
             return False
-        forget_env(old)
-        prepare_process(cfg)
-        if program.app is None:
-            from fastwsgi.loader import prepare_sys_path
-            prepare_sys_path(None, cfg.python_paths)
+        program.apply_process(old, cfg)
         try:
-            log = setup_logging(cfg)
+            log = program.make_log(cfg)
         except ConfigError as exc:
             program.log.error("Reload failed: %s; the current configuration stays", exc)
             return False
@@ -170,8 +162,7 @@ class Reload:
     def _restore_process(self, failed: Any) -> None:
         """Undo what applying the abandoned configuration changed in this process."""
         program = self.program
-        forget_env(failed)
-        prepare_process(program.cfg)
+        program.apply_process(failed, program.cfg)
         setup = getattr(program.log, "setup", None)  # logs.Logger rebuilds its handlers
         if setup is not None:
             try:

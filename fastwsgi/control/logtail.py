@@ -91,7 +91,10 @@ def logtail_handler(supervisord: Any) -> Handler:
             channel = "stdout"
         group_name, process_name = split_namespec(name)
         group = supervisord.process_groups.get(group_name)
-        process = group.processes.get(process_name) if group is not None else None
+        process = None
+        if group is not None:
+            process = group.processes.get(process_name) \
+                or getattr(group, "wsgi", {}).get(process_name)  # an in-process WSGI program
         if process is None:
             return error_response(404)
         path = getattr(process.config, f"{channel}_logfile", None)

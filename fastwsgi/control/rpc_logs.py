@@ -76,9 +76,7 @@ class LogMethods(RPCBase):
         return True
 
     def _process_log(self, name: str, channel: str) -> tuple[Any, str | None]:
-        _group, process = self._getGroupAndProcess(name)
-        if process is None:
-            raise RPCError(Faults.BAD_NAME, name)
+        process = self._getLogSource(name)
         return process, getattr(process.config, f"{channel}_logfile")
 
     def _readProcessLog(self, name: str, offset: int, length: int, channel: str) -> str:

@@ -207,13 +207,22 @@ class ProcessMethods(RPCBase):
         @return boolean
         """
         self._update("signalProcess")
-        _group, process = self._getGroupAndProcess(name)
-        if process is None:
-            return self.signalProcessGroup(split_namespec(name)[0], signal)
+        group, process = self._getGroupAndProcess(name)
         try:
             sig = datatypes.signal_number(signal)
         except ValueError:
             raise RPCError(Faults.BAD_SIGNAL, signal) from None
+        unit = getattr(group, "wsgi", {}).get(split_namespec(name)[1])
+        if process is None and unit is not None:
+            # an in-process WSGI program by its name: the program's signal
+            if not unit.views.views or unit.get_state() not in SIGNALLABLE_STATES:
+                raise RPCError(Faults.NOT_RUNNING, name)
+            msg = unit.signal(sig)
+            if msg is not None:
+                raise RPCError(Faults.FAILED, msg)
+            return True
+        if process is None:
+            return self.signalProcessGroup(split_namespec(name)[0], signal)
         if process.get_state() not in SIGNALLABLE_STATES:
             raise RPCError(Faults.NOT_RUNNING, name)
         msg = process.signal(sig)
@@ -233,7 +242,7 @@ class ProcessMethods(RPCBase):
         if group is None:
             raise RPCError(Faults.BAD_NAME, name)
         results, _ = self._each(self._group_processes(group), _is_signallable,
-                                lambda spec: self.signalProcess(spec, signal))
+                                self._signal_each(signal))
         self._update("signalProcessGroup")
         return results
 
@@ -244,9 +253,32 @@ class ProcessMethods(RPCBase):
         @return array         An array of process status info structs
         """
         results, _ = self._each(self._getAllProcesses(), _is_signallable,
-                                lambda spec: self.signalProcess(spec, signal))
+                                self._signal_each(signal))
         self._update("signalAllProcesses")
         return results
+
+    def _signal_each(self, signal: str) -> Callable[[str], Any]:
+        """signalProcess for each process of a group or of all, except that an
+        in-process WSGI program gets the signal once, for all its workers
+        (``signal HUP x`` reloads x, it does not HUP each worker)."""
+        signalled: set[int] = set()
+
+        def signal_one(spec: str) -> Any:
+            _group, process = self._getGroupAndProcess(spec)
+            unit = getattr(process, "unit", None)
+            if unit is None:
+                return self.signalProcess(spec, signal)
+            try:
+                sig = datatypes.signal_number(signal)
+            except ValueError:
+                raise RPCError(Faults.BAD_SIGNAL, signal) from None
+            if id(unit) not in signalled:
+                signalled.add(id(unit))
+                msg = process.signal_program(sig)
+                if msg is not None:
+                    raise RPCError(Faults.FAILED, msg)
+            return True
+        return signal_one
 
     # --- running many at once ------------------------------------------------------
     def _each(self, processes: list[tuple[Any, Any]], predicate: Callable[[Any], bool],
@@ -309,9 +341,23 @@ class ProcessMethods(RPCBase):
         for gconfig in self.supervisord.options.process_group_configs:
             inuse = gconfig.name in self.supervisord.process_groups
             for pconfig in gconfig.process_configs:
-                infos.append(_config_info(gconfig, pconfig, inuse))
+                for name in self._config_names(gconfig, pconfig):
+                    infos.append(_config_info(gconfig, pconfig, inuse, name))
         infos.sort(key=lambda info: info["name"])
         return infos
+
+    def _config_names(self, gconfig: Any, pconfig: Any) -> list[str]:
+        """The process names of a configuration: an in-process WSGI program's
+        are its workers' (as supervisord's of a program with numprocs)."""
+        group = self.supervisord.process_groups.get(gconfig.name)
+        unit = getattr(group, "wsgi", {}).get(pconfig.name) if group is not None else None
+        if unit is not None and unit.config == pconfig:
+            return list(unit.views.by_name())
+        workers = getattr(getattr(pconfig, "wsgi_plan", None), "workers", None)
+        if isinstance(workers, int):
+            width = max(2, len(str(workers - 1)))
+            return [f"{pconfig.name}_{i:0{width}d}" for i in range(workers)]
+        return [pconfig.name]
 
     def getProcessInfo(self, name: str) -> dict[str, Any]:
         """ Get info about a process named name
@@ -396,13 +442,13 @@ _CONFIG_FIELDS = (
 )
 
 
-def _config_info(gconfig: Any, pconfig: Any, inuse: bool) -> dict[str, Any]:
+def _config_info(gconfig: Any, pconfig: Any, inuse: bool, name: str) -> dict[str, Any]:
     """One entry of getAllConfigInfo, with supervisor 4.3's fields (no
     'autorestart': 4.3 does not send it) and its spellings of AUTO and NONE."""
     info: dict[str, Any] = {field: getattr(pconfig, field, None) for field in _CONFIG_FIELDS}
     info.update({
         "group": gconfig.name, "group_prio": gconfig.priority, "inuse": inuse,
-        "name": pconfig.name, "process_prio": pconfig.priority,
+        "name": name, "process_prio": pconfig.priority,
         "stopsignal": int(pconfig.stopsignal),
     })
     for key, value in info.items():

@@ -45,8 +45,21 @@ class RPCBase:
             return group, None
         process = group.processes.get(process_name)
         if process is None:
+            if process_name in getattr(group, "wsgi", {}):
+                # an in-process WSGI program's name: all its workers, as ``x:*``
+                return group, None
             raise RPCError(Faults.BAD_NAME, name)
         return group, process
+
+    def _getLogSource(self, name: str) -> Any:
+        """What holds the logs of ``name``: the process, or the in-process WSGI
+        program a program name (or one of its workers) stands for."""
+        group, process = self._getGroupAndProcess(name)
+        if process is None:
+            process = getattr(group, "wsgi", {}).get(split_namespec(name)[1])
+        if process is None:
+            raise RPCError(Faults.BAD_NAME, name)
+        return getattr(process, "unit", process)
 
     def _getAllProcesses(self, lexical: bool = False) -> list[tuple[Any, Any]]:
         """Every (group, process): by name, or by priority (supervisor sorts by

@@ -146,7 +146,9 @@ class ProcessConfig(Config):
         self.log_prefix = False
         self.environment: dict[str, str] = {}
         self.serverurl: str | None = None
-        self.wsgi_argv: list[str] | None = None  # set for in-process WSGI programs
+        self.wsgi_argv: list[str] | None = None  # a `fastwsgi APP ...` command's arguments
+        # supervisor.wsgi_plan's WSGIPlan, or why it is exec'd; set when its group is made
+        self.wsgi_plan: Any = None
         for name, value in params.items():
             setattr(self, name, value)
 

@@ -23,6 +23,7 @@ import configparser
 import glob
 import os
 import platform
+import re
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -354,6 +355,9 @@ def _wsgi_argv(command: str) -> list[str] | None:
         argv = shlex.split(command)
     except ValueError:
         return None
+    if len(argv) > 3 and re.fullmatch(r"python[0-9.]*", os.path.basename(argv[0])) \
+            and argv[1] == "-m" and argv[2] in WSGI_COMMANDS:
+        argv = argv[2:]  # python -m fastwsgi ...
     if argv and os.path.basename(argv[0]) in WSGI_COMMANDS and len(argv) > 1 \
             and argv[1] not in ("supervise", "ctl"):
         return argv[1:]

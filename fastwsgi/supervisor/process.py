@@ -83,6 +83,13 @@ class ProcessHost(Protocol):
 
     def child_message(self, process: Subprocess, text: str) -> None: ...
 
+    # For in-process WSGI programs (supervisor.wsgi)
+    def capture(self, process: Subprocess, pipes: dict[str, int]) -> None: ...
+
+    def program_os(self) -> OSApi: ...
+
+    def fds_of_others(self, process: Subprocess) -> list[int]: ...
+
 
 class Subprocess:
     def __init__(self, config: ProcessConfig, host: ProcessHost, group: Any = None) -> None:
@@ -183,15 +190,7 @@ class Subprocess:
         if self.pid:
             self.host.logger.warning("process '%s' already running", name)
             return None
-        self.killing = False
-        self.spawnerr = None
-        self.exitstatus = None
-        self.system_stop = False
-        self.administrative_stop = False
-        self.laststart = self.host.os.time()
-        self.started_at = self.host.os.monotonic()
-        self._assert_in_state(S.EXITED, S.FATAL, S.BACKOFF, S.STOPPED)
-        self.change_state(S.STARTING)  # EXITED/FATAL/BACKOFF/STOPPED -> STARTING
+        self.begin_spawn()
         try:
             filename, argv = self.get_execv_args()
         except ProcessException as exc:
@@ -236,6 +235,18 @@ class Subprocess:
         self.delay = self.started_at + self.config.startsecs
         self.host.process_started(self, self.pipes)
         return pid
+
+    def begin_spawn(self) -> None:
+        """What every start does first: forget the last run, and STARTING."""
+        self.killing = False
+        self.spawnerr = None
+        self.exitstatus = None
+        self.system_stop = False
+        self.administrative_stop = False
+        self.laststart = self.host.os.time()
+        self.started_at = self.host.os.monotonic()
+        self._assert_in_state(S.EXITED, S.FATAL, S.BACKOFF, S.STOPPED)
+        self.change_state(S.STARTING)  # EXITED/FATAL/BACKOFF/STOPPED -> STARTING
 
     def _make_pipes(self) -> dict[str, int]:
         os_ = self.host.os

@@ -48,6 +48,9 @@ class Supervisor:
         self.pidhistory: dict[int, Subprocess] = {}
         self.pidfds: dict[int, int] = {}  # pid -> pidfd
         self.pgids: set[int] = set()  # process groups of children we started
+        # Exit statuses of in-process WSGI programs' workers that reap() collected:
+        # their program's waitpid() finds them here (ProgramOS).
+        self.worker_statuses: dict[int, int] = {}
         self.listeners: list[Listener] = []
         self.exit_code = 0
         self.stopping = False
@@ -191,6 +194,12 @@ class Supervisor:
     def process_started(self, process: Subprocess, pipes: dict[str, int]) -> None:
         loop = self._loop
         assert loop is not None
+        self._watch(process)
+        self.capture(process, pipes)
+
+    def _watch(self, process: Subprocess) -> None:
+        loop = self._loop
+        assert loop is not None
         pid = process.pid
         self.pidhistory[pid] = process
         self.pgids.add(pid)
@@ -203,6 +212,11 @@ class Supervisor:
             loop.add_reader(pidfd, self.reap)
         else:
             loop.call_soon(self.reap)
+
+    def capture(self, process: Subprocess, pipes: dict[str, int]) -> None:
+        """Read the process's stdout/stderr pipes (``pipes``' read ends) into its logs."""
+        loop = self._loop
+        assert loop is not None
         for channel in ("stdout", "stderr"):
             fd = pipes.get(channel)
             if fd is None:
@@ -278,6 +292,11 @@ class Supervisor:
                 self.os.close(pidfd)
             process = self.pidhistory.pop(pid, None)
             if process is None:
+                owner = self._wsgi_owner(pid)
+                if owner is not None:  # its program reaps it: see ProgramOS
+                    self.worker_statuses[pid] = status
+                    owner.program.wake()
+                    continue
                 self.logger.info("reaped unknown pid %s (%s)", pid,
                                  decode_wait_status(status)[1])
                 continue
@@ -287,6 +306,35 @@ class Supervisor:
                 self._kill_leftovers(pid, process.config.name)
             else:
                 self._forget_group_if_empty(pid)
+
+    def _wsgi_owner(self, pid: int) -> Any:
+        for group in self.process_groups.values():
+            owner = group.find_wsgi_worker(pid)
+            if owner is not None:
+                return owner
+        return None
+
+    # In-process WSGI programs (supervisor.wsgi)
+    @property
+    def wsgi_programs(self) -> dict[str, Any]:
+        """The in-process WSGI programs that run, by name (their WSGIProgram:
+        the control server's /metrics and status page read their workers)."""
+        return {name: process.program for group in self.process_groups.values()
+                for name, process in group.wsgi.items() if process.program is not None}
+
+    def program_os(self) -> OSApi:
+        """The OS as a WSGI program of this supervisor sees it."""
+        return ProgramOS(self.os, self.worker_statuses)
+
+    def fds_of_others(self, process: Subprocess) -> list[int]:
+        """What a WSGI program's worker must not keep of this process: the
+        pidfds, and every program's pipes (another's stdin would never see EOF)."""
+        fds = list(self.pidfds.values())
+        for group in self.process_groups.values():
+            for member in group.members:
+                fds.extend(member.pipes.values())
+                fds.extend(channel.fd for channel in member.channels.values())
+        return fds
 
     def _forget_group_if_empty(self, pgid: int) -> None:
         """Only process groups that still have members are killed at shutdown (a number
@@ -322,7 +370,7 @@ class Supervisor:
         for group in sorted(self.process_groups.values()):
             group.transition()
         deadlines = [d for group in self.process_groups.values()
-                     for p in group.processes.values()
+                     for p in group.members
                      if (d := p.next_deadline()) is not None]
         if self._timer is not None:
             self._timer.cancel()
@@ -468,3 +516,23 @@ class Supervisor:
                 os.close(pidfd)
         if self._timer is not None:
             self._timer.cancel()
+
+
+class ProgramOS(OSApi):
+    """The supervisor's OS seam for one WSGI program: waitpid() of one of its
+    workers first takes the status the supervisor's reap(-1) collected."""
+
+    def __init__(self, inner: OSApi, statuses: dict[int, int]) -> None:
+        self.inner = inner
+        self.statuses = statuses
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("inner", "statuses", "waitpid"):
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "inner"), name)
+
+    def waitpid(self, pid: int, options: int) -> tuple[int, int]:
+        status = self.statuses.pop(pid, None)
+        if status is not None:
+            return pid, status
+        return self.inner.waitpid(pid, options)

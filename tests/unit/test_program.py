@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fastwsgi.arbiter import reload as reload_module
+from fastwsgi.arbiter import program as program_module
 from fastwsgi.arbiter.program import ABORT_GRACE, MAX_BOOT_FAILURES, WSGIProgram
 from fastwsgi.config import Config
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
@@ -172,9 +172,9 @@ def test_ttin_and_ttou_change_the_worker_count(log: Any) -> None:
 @pytest.fixture
 def quiet_reload(monkeypatch: pytest.MonkeyPatch, log: Any) -> None:
     """A reload here must not change the test process's umask, environment or logging."""
-    monkeypatch.setattr(reload_module, "prepare_process", lambda cfg: None)
-    monkeypatch.setattr(reload_module, "forget_env", lambda cfg: None)
-    monkeypatch.setattr(reload_module, "setup_logging", lambda cfg: log[0])
+    monkeypatch.setattr(program_module, "prepare_process", lambda cfg: None)
+    monkeypatch.setattr(program_module, "forget_env", lambda cfg: None)
+    monkeypatch.setattr(program_module, "setup_logging", lambda cfg: log[0])
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
 
 
