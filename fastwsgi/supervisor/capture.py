@@ -3,8 +3,9 @@
 One OutputChannel per channel per process.  The pipe is made as large as an
 unprivileged process may (1 MiB); plain bytes to a regular file move inside
 the kernel (one splice(2) of the whole pipe per wake-up, no copy through
-Python); a per-line prefix, strip_ansi, syslog, a debug main log or a stream
-target (/dev/stdout) read into one shared buffer instead.  A small ring of the
+Python); a per-line prefix, strip_ansi, syslog, a debug main log, supervisor's
+capture mode (`*_capture_maxbytes`, commcapture.py) or a stream target
+(/dev/stdout) read into one shared buffer instead.  A small ring of the
 last TAIL_SIZE bytes serves tail for targets that are not files.  At EOF the
 channel closes itself.
 
@@ -38,6 +39,7 @@ import syslog
 import time
 from collections.abc import Callable
 
+from fastwsgi.supervisor.commcapture import CommCapture
 from fastwsgi.supervisor.logfile import LogFile
 
 READ_SIZE = 128 * 1024  # the copy path: what fits the CPU's cache, so the bytes stay hot
@@ -95,7 +97,9 @@ class Pacer:
 class OutputChannel:
     def __init__(self, name: str, channel: str, fd: int, log: LogFile | None,
                  prefix: bytes = b"", strip_ansi: bool = False, to_syslog: bool = False,
-                 mainlog: Callable[[str, str, bytes], None] | None = None) -> None:
+                 mainlog: Callable[[str, str, bytes], None] | None = None,
+                 capture_maxbytes: int = 0,
+                 on_message: Callable[[OutputChannel, bytes], None] | None = None) -> None:
         self.name = name
         self.channel = channel
         self.fd = fd
@@ -104,6 +108,9 @@ class OutputChannel:
         self.strip_ansi = strip_ansi
         self.to_syslog = to_syslog
         self.mainlog = mainlog
+        # supervisor's capture mode (commcapture.py); None: the bytes are never scanned
+        self.capture = CommCapture(capture_maxbytes) if capture_maxbytes > 0 else None
+        self.on_message = on_message
         self.tail_buffer = bytearray()
         self.at_line_start = True
         self.closed = False
@@ -117,7 +124,8 @@ class OutputChannel:
     def splicing(self) -> bool:
         """Plain bytes to a regular file: the kernel moves them (splice), we only count."""
         return (self.log is not None and self.log.can_splice and not self.prefix
-                and not self.strip_ansi and not self.to_syslog and self.mainlog is None)
+                and not self.strip_ansi and not self.to_syslog and self.mainlog is None
+                and self.capture is None)
 
     # pacing, in the loop
 
@@ -197,6 +205,17 @@ class OutputChannel:
         return 0, 1
 
     def record(self, data: bytes | memoryview) -> None:
+        if self.capture is not None:
+            data, messages = self.capture.feed(bytes(data))
+            for message in messages:
+                if self.on_message is not None:
+                    self.on_message(self, message)
+            if data:
+                self._log(data)
+        else:
+            self._log(data)
+
+    def _log(self, data: bytes | memoryview) -> None:
         if self.strip_ansi:
             data = _ANSI.sub(b"", data)
         if self.prefix:
@@ -234,6 +253,10 @@ class OutputChannel:
         if self.closed:
             return
         self.closed = True
+        if self.capture is not None:
+            rest = self.capture.finish()  # a held possible token start: it was text
+            if rest:
+                self._log(rest)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None

@@ -226,7 +226,10 @@ class Supervisor:
                                 strip_ansi=self.options.strip_ansi,
                                 to_syslog=getattr(process.config, f"{channel}_syslog"),
                                 mainlog=self._to_mainlog
-                                if self.options.loglevel <= logging.DEBUG else None)
+                                if self.options.loglevel <= logging.DEBUG else None,
+                                capture_maxbytes=getattr(process.config,
+                                                         f"{channel}_capture_maxbytes"),
+                                on_message=self._comm_message)
             process.channels[channel] = out
             out.attach(loop)  # the channel paces its own reads (capture.py)
 
@@ -271,6 +274,11 @@ class Supervisor:
             return b""
         suffix = "" if channel == "stdout" or process.config.redirect_stderr else " (stderr)"
         return f"{process.config.name}{suffix} | ".encode()
+
+    def _comm_message(self, channel: OutputChannel, message: bytes) -> None:
+        # supervisord turns it into a PROCESS_COMMUNICATION event for event listeners,
+        # which fastwsgi does not have; its debug line is what is left to see.
+        self.logger.debug("%r %s emitted a comm event", channel.name, channel.channel)
 
     def _to_mainlog(self, name: str, channel: str, data: bytes) -> None:
         self.logger.debug("%r %s output:\n%s", name, channel,
