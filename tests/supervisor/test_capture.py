@@ -194,18 +194,36 @@ def test_a_timer_drain_that_finds_nothing_watches_again() -> None:
 
 
 class CountingChannel(OutputChannel):
+    """Counts the bytes moved, and those moved by the pacing timer's drains."""
+
+    moved = 0
+    polled = 0
     drains = 0
+    in_poll = False
+
+    def _poll(self) -> None:
+        self.in_poll = True
+        try:
+            super()._poll()
+        finally:
+            self.in_poll = False
 
     def drain(self) -> int:
+        n = super().drain()
         self.drains += 1
-        return super().drain()
+        self.moved += n
+        if self.in_poll:
+            self.polled += n
+        return n
 
 
 def test_a_chatty_child_in_the_loop_wakes_the_master_per_batch_not_per_line(
         tmp_path: Path) -> None:
     """A real child writing 20 MB line by line into a paced channel in a uvloop loop: every
-    byte is logged, in far fewer wake-ups than writes, and a lone line written after the
-    burst is logged without waiting for more output."""
+    byte is logged, most of them by the timer's drains (the pipe left unwatched between
+    them; without pacing there is no timer drain at all), and a lone line written after
+    the burst is logged without waiting for more output.  (How many wake-ups that saves
+    depends on the machine's load: the Pacer tests above pin the decisions.)"""
     lines = 200_000
     r, w = os.pipe2(os.O_CLOEXEC)
     os.set_blocking(r, False)
@@ -222,7 +240,8 @@ def test_a_chatty_child_in_the_loop_wakes_the_master_per_batch_not_per_line(
         os.close(w)
         try:
             wait_for(lambda: path.stat().st_size == lines * 100, 60, "every line logged")
-            assert channel.drains < lines / 50, channel.drains
+            assert channel.polled >= channel.moved / 2, (channel.polled, channel.moved,
+                                                         channel.drains)
             assert child.stdin is not None
             child.stdin.write(b"g")
             child.stdin.flush()
@@ -232,6 +251,8 @@ def test_a_chatty_child_in_the_loop_wakes_the_master_per_batch_not_per_line(
             wait_for(lambda: channel.closed, 10, "EOF seen")
             assert not channel.watching and channel.timer is None
         finally:
+            if child.stdin is not None and not child.stdin.closed:
+                child.stdin.close()
             if child.poll() is None:
                 child.kill()
                 child.wait()
