@@ -195,8 +195,7 @@ class HTTPServer:
                          chown: tuple[int, int] | None = None) -> None:
         """Listen on a unix socket whose mode and owner are set before it accepts."""
         sock = bind_unix(path, chmod, chown)
-        await self.serve_socket(sock)
-        self._unix_paths.append((path, os.stat(path).st_ino))
+        await self.serve_socket(sock, unix_path=path)
 
     async def serve_inet(self, host: str, port: int) -> tuple[str, int]:
         """Listen on host:port (port 0: any free port); returns the bound address."""
@@ -205,8 +204,9 @@ class HTTPServer:
         address = sock.getsockname()
         return address[0], address[1]
 
-    async def serve_socket(self, sock: socket.socket) -> None:
-        """Serve on a socket that is already bound and listening."""
+    async def serve_socket(self, sock: socket.socket, unix_path: str | None = None) -> None:
+        """Serve on a socket that is already bound and listening (a unix
+        socket's file, ``unix_path``, is removed when the server stops)."""
         limit = self.limits.max_header_bytes
         if sock.family == socket.AF_UNIX:
             server = await asyncio.start_unix_server(self._accept, sock=sock, limit=limit)
@@ -214,6 +214,8 @@ class HTTPServer:
             server = await asyncio.start_server(self._accept, sock=sock, limit=limit)
         self._servers.append(server)
         self.addresses.append(sock.getsockname())
+        if unix_path is not None:
+            self._unix_paths.append((unix_path, os.stat(unix_path).st_ino))
 
     def close(self) -> None:
         """Stop listening and drop every connection (streams included)."""

@@ -11,11 +11,14 @@ before ``start()``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import socket
 from typing import Any
 
 from fastwsgi.control.auth import make_auth
 from fastwsgi.control.http import Handler, HTTPServer, Limits
+from fastwsgi.control.listen import bind_inet, bind_unix
 from fastwsgi.control.logtail import logtail_handler, mainlogtail_handler
 from fastwsgi.control.rpcinterface import make_namespaces
 from fastwsgi.control.supervised import ControlMonitoring
@@ -38,6 +41,7 @@ class ControlServer:
             server.route("/logtail", logtail, prefix=True)
             server.route("/mainlogtail", mainlogtail, prefix=True)
             self.servers.append((config, server))
+        self._bound: list[tuple[dict[str, Any], HTTPServer, socket.socket, str]] = []
         self.monitoring: ControlMonitoring | None = None
         if self.servers:
             self.monitoring = ControlMonitoring(supervisord, [s for _, s in self.servers])
@@ -47,11 +51,33 @@ class ControlServer:
         for _, server in self.servers:
             server.route(path, handler, **options)
 
+    def bind(self) -> None:
+        """Bind every listener now (a unix socket gets its chmod/chown before it
+        accepts), as supervisord opens its HTTP servers before it daemonizes or
+        starts a program: a socket in use is one line on the terminal, and
+        nothing starts. Raises OSError with a message naming the socket."""
+        if self._bound:
+            return
+        bound: list[tuple[dict[str, Any], HTTPServer, socket.socket, str]] = []
+        try:
+            for config, server in self.servers:
+                sock, where = self._bind(config)
+                bound.append((config, server, sock, where))
+        except OSError:
+            for config, _, sock, _ in bound:
+                sock.close()
+                if config.get("family") == socket.AF_UNIX:
+                    with contextlib.suppress(OSError):
+                        os.unlink(config["file"])
+            raise
+        self._bound = bound
+
     async def start(self) -> None:
-        """Bind every listener (a unix socket gets its chmod/chown before it
-        accepts). Raises OSError with a message naming the socket."""
-        for config, server in self.servers:
-            where = await self._listen(config, server)
+        """Serve every listener (bound first if bind() was not called)."""
+        self.bind()
+        for config, server, sock, where in self._bound:
+            unix = config.get("family") == socket.AF_UNIX
+            await server.serve_socket(sock, unix_path=config["file"] if unix else None)
             if server.auth is None:
                 self.log.warning("Server %r running without any HTTP authentication checking",
                                  config.get("section", where))
@@ -59,21 +85,22 @@ class ControlServer:
         if self.monitoring is not None:
             self.monitoring.start()
 
-    async def _listen(self, config: dict[str, Any], server: HTTPServer) -> str:
+    @staticmethod
+    def _bind(config: dict[str, Any]) -> tuple[socket.socket, str]:
         if config.get("family") == socket.AF_UNIX:
             path = config["file"]
             chown = config.get("chown")
             if chown is not None and tuple(chown) == (-1, -1):
                 chown = None
             try:
-                await server.serve_unix(path, config.get("chmod", 0o700), chown)
+                return bind_unix(path, config.get("chmod", 0o700), chown), f"unix://{path}"
             except PermissionError as exc:
                 raise OSError(exc.errno, f"cannot create the control socket {path} "
                                          f"(chmod {config.get('chmod', 0o700):o}, chown "
                                          f"{chown}): {exc.strerror}") from None
-            return f"unix://{path}"
-        host, port = await server.serve_inet(config.get("host") or "", int(config["port"]))
-        return f"http://{host}:{port}"
+        sock = bind_inet(config.get("host") or "", int(config["port"]))
+        host, port = sock.getsockname()[:2]
+        return sock, f"http://{host}:{port}"
 
     async def close(self, grace: float = 1.0) -> None:
         """Stop listening; answers being written get ``grace`` seconds."""

@@ -154,6 +154,22 @@ def run_supervisor(path: str, control_factory: Callable[[Any], Any] | None = Non
         logger.warning(line)
     for line in options.parse_infos:
         logger.info(line)
+    from fastwsgi.supervisor.supervisord import Supervisor
+    supervisor = Supervisor(options)
+    if options.server_configs and control_factory is None:
+        logger.warning("[%s] is configured but this fastwsgi has no control server: "
+                       "supervisorctl cannot reach it", options.server_configs[0]["section"])
+    control = None
+    if control_factory is not None:
+        # Its sockets are bound before anything else happens, as supervisord
+        # opens its HTTP servers first: a socket in use is said on the terminal
+        # (not after daemonizing, not after the programs were started).
+        control = control_factory(supervisor)
+        try:
+            control.bind()
+        except OSError as exc:
+            mainlog.close_logger(logger)
+            return _usage(exc.strerror or str(exc))
     if not options.nocleanup:
         options.clear_autochildlogdir()
     if not options.nodaemon:
@@ -162,14 +178,8 @@ def run_supervisor(path: str, control_factory: Callable[[Any], Any] | None = Non
     REAL_OS.set_child_subreaper()
     pidfile_written = write_pidfile(options)
     import uvloop
-
-    from fastwsgi.supervisor.supervisord import Supervisor
-    if options.server_configs and control_factory is None:
-        logger.warning("[%s] is configured but this fastwsgi has no control server: "
-                       "supervisorctl cannot reach it", options.server_configs[0]["section"])
-    supervisor = Supervisor(options)
     try:
-        return uvloop.run(supervisor.run(control_factory))
+        return uvloop.run(supervisor.run(None if control is None else lambda _: control))
     finally:
         if pidfile_written and options.pidfile:
             try:

@@ -399,11 +399,11 @@ class Supervisor:
         self.signals = asyncio.Queue()
         for sig in HANDLED_SIGNALS:
             self._loop.add_signal_handler(sig, self._on_signal, sig)
-        for config in self.options.process_group_configs:
-            self.add_process_group(config)
-        if control_factory is not None:
+        if control_factory is not None:  # serving before any program starts
             self.control = control_factory(self)
             await self.control.start()
+        for config in self.options.process_group_configs:
+            self.add_process_group(config)
         try:
             while True:
                 await self._wake.wait()
