@@ -5,7 +5,9 @@ gone at shutdown.  Real master, real workers, real sockets, stock supervisorctl.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import sys
 import threading
@@ -224,8 +226,6 @@ def test_a_killed_worker_is_replaced_and_shown(tmp_path: Path) -> None:
         assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
         pids = running_pids(daemon)
         assert pids is not None
-        import os
-        import signal
         os.kill(pids[1], signal.SIGKILL)
         assert wait_for(lambda: (p := running_pids(daemon)) is not None and p[1] != pids[1]
                         and [p[0], p[2]] == [pids[0], pids[2]], TIMEOUT * 2), workers(daemon)
@@ -247,17 +247,29 @@ def test_logs_go_to_the_programs_log_files(tmp_path: Path) -> None:
         assert code == 0 and "from-the-app" in text, text
         text, code = daemon.ctl("tail", "web:web_02")
         assert code == 0 and "GET /log" in text, text
+        err.rename(tmp_path / "web.err.1")  # logrotate, then the master's USR2
+        daemon.proc.send_signal(signal.SIGUSR2)
+        assert wait_for(err.exists)
+        assert get(port, "/log?msg=after-the-rotation")[0] == 200
+        assert wait_for(lambda: "after-the-rotation" in err.read_text())
 
 
-def test_shutdown_leaves_no_process(tmp_path: Path) -> None:
+def test_term_drains_the_program_and_leaves_no_process(tmp_path: Path) -> None:
     port = free_port()
     with running("fastwsgi", tmp_path, conf(port)) as daemon:
         assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
         pids = [*(running_pids(daemon) or []), daemon.call("supervisor.getProcessInfo",
                                                              "sleeper")["pid"]]
-        out, code = daemon.ctl("shutdown")
-        assert code == 0, out
+        mark = tmp_path / "in-flight"
+        answer: list[tuple[int, bytes]] = []
+        slow = threading.Thread(target=lambda: answer.append(
+            get(port, f"/sleep?s=1&mark={mark}", timeout=30)))
+        slow.start()
+        assert wait_for(mark.exists)
+        daemon.proc.send_signal(signal.SIGTERM)
         daemon.proc.wait(TIMEOUT * 2)
+        slow.join(30)
+    assert answer and answer[0][0] == 200, answer  # drained by the shutdown, not cut
     assert daemon.proc.returncode == 0
     assert all(not alive(pid) for pid in pids)
     log = (tmp_path / "supervisord.log").read_text()
@@ -271,9 +283,9 @@ def test_update_restarts_a_changed_program_and_drains_a_removed_one(tmp_path: Pa
         before = running_pids(daemon)
         assert before is not None
         daemon.conf.write_text(conf(port, "--graceful-timeout 10 --workers 2"))
-        out, code = daemon.ctl("update")
-        assert code == 0 and "web: updated process group" in out, out
-        assert wait_for(lambda: running_pids(daemon, 2) is not None, TIMEOUT * 2)
+        daemon.proc.send_signal(signal.SIGHUP)  # the master's HUP is `update`
+        assert wait_for(lambda: running_pids(daemon, 2) is not None
+                        and len(workers(daemon)) == 2, TIMEOUT * 2), workers(daemon)
         after = running_pids(daemon, 2)
         assert after is not None and not set(after) & set(before)
         assert all(not alive(pid) for pid in before)
