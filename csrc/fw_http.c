@@ -355,3 +355,90 @@ size_t fw_chunk_header(size_t n, char *out)
     out[k + 1] = '\n';
     return k + 2;
 }
+
+/* ---- request chunk-size lines and trailers (RFC 9112 §7.1) ------------- */
+
+static size_t skip_bws(const char *s, size_t i, size_t len)
+{
+    while (i < len && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* The end of the quoted-string that opens at s[i] (RFC 9110 §5.6.4), or 0
+ * when it is not closed or holds a byte it may not:
+ *   qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+ *   quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ) */
+static size_t quoted_end(const char *s, size_t i, size_t len)
+{
+    for (i++; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"')
+            return i + 1;
+        if (c == '\\') {
+            if (++i == len)
+                return 0;
+            c = (unsigned char)s[i];
+            if (c != '\t' && (c < 0x20 || c == 0x7f))
+                return 0;
+        } else if (c != '\t' && (c < 0x20 || c == 0x7f)) {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+size_t fw_chunk_line(const char *s, size_t len)
+{
+    size_t i = 0, digits, n;
+    while (i < len && is_hex(s[i]))
+        i++;
+    digits = i;
+    if (digits == 0)
+        return 0;
+    /* chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ) */
+    while (i < len) {
+        i = skip_bws(s, i, len);
+        if (i == len || s[i] != ';')
+            return 0;
+        i = skip_bws(s, i + 1, len);
+        n = fw_token_length(s + i, len - i);
+        if (n == 0)
+            return 0;
+        i += n;
+        n = skip_bws(s, i, len);
+        if (n < len && s[n] == '=') {
+            i = skip_bws(s, n + 1, len);
+            if (i < len && s[i] == '"') {
+                i = quoted_end(s, i, len);
+                if (i == 0)
+                    return 0;
+            } else {
+                n = fw_token_length(s + i, len - i);
+                if (n == 0)
+                    return 0;
+                i += n;
+            }
+        }
+    }
+    return digits;
+}
+
+int fw_forbidden_trailer(const char *name, size_t len)
+{
+    /* gunicorn's list (RFC 9110 §6.5.1: fields that frame, route or
+     * authenticate the request, or tell how trailers are handled). */
+    static const char *const forbidden[] = {
+        "host", "content-length", "transfer-encoding", "trailer", "authorization", "te",
+    };
+    for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+        if (fw_lower_eq(name, len, forbidden[i]))
+            return 1;
+    }
+    return 0;
+}

@@ -76,4 +76,15 @@ int fw_lower_eq(const char *s, size_t len, const char *lower);
 /* Hex chunk-size line "1a2b\r\n" into out (at least 20 bytes); returns length. */
 size_t fw_chunk_header(size_t n, char *out);
 
+/* A request's chunk-size line, without its CRLF (RFC 9112 §7.1):
+ *   1*HEXDIG *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )
+ * Returns the number of hex digits it starts with, or 0 when it is not one
+ * (no size, an extension without a name or a value, a quoted-string not
+ * closed, a byte outside the grammar: a bare CR, whitespace at the end). */
+size_t fw_chunk_line(const char *s, size_t len);
+
+/* True for a field that may not be sent as a trailer (RFC 9110 §6.5.1),
+ * compared case-insensitively; the list is gunicorn's. */
+int fw_forbidden_trailer(const char *name, size_t len);
+
 #endif

@@ -86,149 +86,12 @@ cdef class Connection:
         self.last_active = server.now_ms
         return 0
 
-    # ---- parser callbacks (engine/llhttp.pyx routes them here) -----------
+    # ---- parsing (engine/llhttp.pyx holds llhttp's callbacks) ------------
 
     cdef int _fail(self, int status, str detail) noexcept:
         self.error_status = status
         self.error_detail = detail
         return -1
-
-    cdef int _on_message_begin(self) noexcept:
-        if self.in_stand_in:
-            return 0
-        self.own_method = False
-        self.in_head = True
-        self.in_message = True
-        self.method_len = self.url_len = 0
-        self.field_len = self.value_len = 0
-        self.nheaders = self.ntrailers = 0
-        self.head_started = self.server.now_ms
-        return 0
-
-    cdef int _on_method(self, const char *at, size_t n) noexcept:
-        if self.in_stand_in:
-            return 0
-        if self.method_len == 0:
-            self.method_off = <size_t>(at - self.inbuf) - self.head_start
-        self.method_len += n
-        return 0
-
-    cdef int _on_url(self, const char *at, size_t n) noexcept:
-        if self.url_len == 0:
-            self.url_off = <size_t>(at - self.inbuf) - self.head_start
-        self.url_len += n
-        # The request line is method SP target SP "HTTP/1.1" (gunicorn counts
-        # the whole line against limit_request_line).
-        if (self.server.limit_request_line
-                and self.method_len + self.url_len + 10 > self.server.limit_request_line):
-            return self._fail(414, "request line too long")
-        return 0
-
-    cdef int _on_header_field(self, const char *at, size_t n) noexcept:
-        if self.field_len == 0:
-            self.field_off = <size_t>(at - self.inbuf) - self.head_start
-        self.field_len += n
-        return self._check_field_size()
-
-    cdef int _on_header_value(self, const char *at, size_t n) noexcept:
-        if self.value_len == 0:
-            self.value_off = <size_t>(at - self.inbuf) - self.head_start
-        self.value_len += n
-        return self._check_field_size()
-
-    cdef inline int _check_field_size(self) noexcept:
-        # The whole field line, CRLF included, as gunicorn's parse_headers
-        # counts it (431 over the limit), checked as the line arrives.
-        cdef size_t limit = self.server.limit_request_field_size
-        cdef size_t line
-        if self.value_len and self.in_head:
-            line = self.value_off + self.value_len - self.field_off + 2
-        else:
-            # A trailer's spans may straddle a compaction of the buffer.
-            line = self.field_len + self.value_len + 3
-        if line > limit:
-            return self._fail(431, "header field too large")
-        return 0
-
-    cdef int _on_header_complete(self) noexcept:
-        cdef HeaderSpan *h
-        cdef const char *v
-        if not self.in_head:
-            # A trailer field of a chunked body: counted, not kept (RFC 9112
-            # §7.1.2 lets a server discard trailers).
-            self.ntrailers += 1
-            self.field_len = self.value_len = 0
-            if self.ntrailers > self.server.max_headers:
-                return self._fail(431, "too many trailer fields")
-            return 0
-        if self.nheaders >= self.server.max_headers:
-            return self._fail(431, "too many header fields")
-        if self.nheaders == self.headers_cap and self._grow_headers() < 0:
-            return self._fail(500, "out of memory")
-        h = &self.headers[self.nheaders]
-        h.name_off = self.field_off
-        h.name_len = self.field_len
-        h.value_off = self.value_off
-        # llhttp drops leading OWS but keeps trailing OWS, which is not part
-        # of the field value (RFC 9112 §5.1).
-        v = self.inbuf + self.head_start + self.value_off
-        while self.value_len and (v[self.value_len - 1] == b' ' or v[self.value_len - 1] == b'\t'):
-            self.value_len -= 1
-        h.value_len = self.value_len
-        self.nheaders += 1
-        self.field_len = self.value_len = 0
-        return 0
-
-    cdef int _grow_headers(self) noexcept:
-        # Most requests have a handful of fields: 16 spans to start with
-        # (512 bytes), doubled as needed, so that 1,000 connections do not
-        # each keep room for max_headers.
-        cdef int cap = self.headers_cap * 2 if self.headers_cap else 16
-        cdef HeaderSpan *p = <HeaderSpan *>realloc(self.headers, sizeof(HeaderSpan) * <size_t>cap)
-        if p == NULL:
-            return -1
-        self.headers = p
-        self.headers_cap = cap
-        return 0
-
-    cdef int _on_headers_complete(self) noexcept:
-        self.in_head = False
-        try:
-            return start_request(self)
-        except BaseException as exc:
-            self.error_exc = exc
-            return self._fail(500, "")
-
-    cdef int _on_body(self, const char *at, size_t n) noexcept:
-        cdef Server server = self.server
-        self.body_len += n
-        if server.limit_request_body and self.body_len > server.limit_request_body:
-            return self._fail(413, "request body too large")
-        try:
-            if self.spool_fd < 0 and self.body.len + n > server.spool_threshold:
-                start_spool(self)
-            if self.spool_fd >= 0:
-                _write_all(self.spool_fd, at, n)
-            else:
-                buf_append(&self.body, at, n)
-        except BaseException as exc:
-            self.error_exc = exc
-            return self._fail(500, "")
-        return 0
-
-    cdef int _on_message_complete(self) noexcept:
-        # An Upgrade (or CONNECT) is answered as plain HTTP and the connection
-        # then closed: what would follow is not HTTP/1.1 we serve.
-        # "close" anywhere in Connection wins (RFC 9112 §9.6), also in HTTP/1.0
-        # where llhttp only looks for keep-alive.
-        # keepalive 0 disables keep-alive: this is the connection's last response.
-        self.keep_alive = (self.server.keepalive_ms > 0
-                           and fw_llhttp.should_keep_alive(&self.parser) and not self.parser.upgrade
-                           and not self.parser.flags & FW_F_CONNECTION_CLOSE)
-        self.in_message = False
-        # Pause, so that execute() returns here and the request is answered
-        # before the parser looks at the next one.
-        return FW_HPE_PAUSED
 
     # ---- the response phase -------------------------------------------------
 
@@ -251,6 +114,10 @@ cdef class Connection:
         while (self.state == CS_READING and self.phase == PH_IDLE and not self.in_app
                and not self.proxy_pending and not self.method_undecided
                and self.parsed < self.inlen):
+            if self.chunk_line:
+                if not read_chunk_line(self):
+                    break
+                continue
             if not self.in_message:
                 self.head_start = self.parsed
             err = fw_llhttp.execute(&self.parser, self.inbuf + self.parsed, self.inlen - self.parsed)
@@ -259,7 +126,8 @@ cdef class Connection:
             elif err == FW_HPE_PAUSED:
                 self.parsed = <size_t>(self.parser.error_pos - self.inbuf)
                 fw_llhttp.resume(&self.parser)
-                self._dispatch()
+                if not self.chunk_line:     # else paused before a chunk-size line
+                    self._dispatch()
             elif err == FW_HPE_PAUSED_UPGRADE:
                 # After an Upgrade/CONNECT request the bytes that follow are
                 # not ours to parse: answer the request (if it completed

@@ -71,6 +71,12 @@ cdef class Connection:
     cdef int headers_cap
     cdef int nheaders
     cdef int ntrailers
+    # A chunked body's chunk-size lines are read and checked by
+    # read_chunk_line (engine/llhttp.pyx), llhttp only gets the size:
+    # chunk_line, one is next; chunk_last, the chunk being read is the last.
+    cdef bint chunk_line
+    cdef bint chunk_last
+    cdef char trailer_name[17]   # a trailer field's name, up to the longest refused
     cdef int error_status
     cdef bint method_undecided
     # A method llhttp does not know, accepted by gunicorn's rule: llhttp
@@ -145,20 +151,9 @@ cdef class Connection:
                    str remote_port, bint trusted=*, bint proxy_pending=*,
                    bint is_unix=*) except -1
 
-    # llhttp callbacks (engine/llhttp.pyx routes them here): 0 to go on,
-    # -1 after _fail() recorded why the request is refused, FW_HPE_PAUSED.
+    # Records why a request is refused (for llhttp's callbacks in
+    # engine/llhttp.pyx, and the head's checks); returns -1.
     cdef int _fail(self, int status, str detail) noexcept
-    cdef int _on_message_begin(self) noexcept
-    cdef int _on_method(self, const char *at, size_t n) noexcept
-    cdef int _on_url(self, const char *at, size_t n) noexcept
-    cdef int _on_header_field(self, const char *at, size_t n) noexcept
-    cdef int _on_header_value(self, const char *at, size_t n) noexcept
-    cdef inline int _check_field_size(self) noexcept
-    cdef int _on_header_complete(self) noexcept
-    cdef int _grow_headers(self) noexcept
-    cdef int _on_headers_complete(self) noexcept
-    cdef int _on_body(self, const char *at, size_t n) noexcept
-    cdef int _on_message_complete(self) noexcept
 
     cdef inline int _enter(self, int phase) except -1
     cdef int _process(self) except -1

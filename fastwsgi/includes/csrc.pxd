@@ -51,6 +51,8 @@ cdef extern from "fw_llhttp.h":
         fw_llhttp_data_cb on_body
         fw_llhttp_cb on_message_complete
         fw_llhttp_cb on_header_value_complete
+        fw_llhttp_cb on_chunk_header
+        fw_llhttp_cb on_chunk_complete
 
     ctypedef struct fw_llhttp_api_t:
         void (*init)(fw_llhttp_t *, int type, const fw_llhttp_settings_t *)
@@ -64,7 +66,7 @@ cdef extern from "fw_llhttp.h":
         void (*set_error_reason)(fw_llhttp_t *, const char *reason)
         void (*set_lenient_version)(fw_llhttp_t *, int enabled)
 
-    # execute(): FW_HPE_OK, FW_HPE_PAUSED (message complete), or an error
+    # execute(): FW_HPE_OK, FW_HPE_PAUSED (a callback paused), or an error
     # number (llhttp_errno_t); the others cannot fail.
     fw_llhttp_api_t fw_llhttp
     # NULL when every entry point resolved, else the message (static storage).
@@ -106,6 +108,8 @@ cdef extern from "fw_http.h" nogil:
     int fw_is_token(const char *s, size_t len)                        # boolean
     int fw_lower_eq(const char *s, size_t len, const char *lower)     # boolean
     size_t fw_chunk_header(size_t n, char *out)                       # bytes written (out >= 20)
+    size_t fw_chunk_line(const char *s, size_t len)                   # hex digits, or 0: not valid
+    int fw_forbidden_trailer(const char *name, size_t len)            # boolean
     int fw_response_header_kind(const char *name, size_t len)         # FW_RH_*
     int fw_valid_host(const char *s, size_t len)                      # boolean
     size_t fw_token_length(const char *s, size_t len)                 # bytes of token at s

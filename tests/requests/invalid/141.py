@@ -2,4 +2,3 @@
 # a quoted-string; lenient extension parsing is a smuggling vector)
 
 expect = {'status': 400}
-xfail = 'engine bug: llhttp accepts a chunk extension without a name or value (issue 15)'

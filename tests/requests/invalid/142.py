@@ -1,4 +1,3 @@
 # a chunk extension without a name (RFC 9112 7.1.1: chunk-ext-name is a token)
 
 expect = {'status': 400}
-xfail = 'engine bug: llhttp accepts a chunk extension without a name or value (issue 15)'

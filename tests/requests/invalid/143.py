@@ -1,4 +1,3 @@
 # a chunk extension that is a bare '=' (RFC 9112 7.1.1)
 
 expect = {'status': 400}
-xfail = 'engine bug: llhttp accepts a chunk extension without a name or value (issue 15)'

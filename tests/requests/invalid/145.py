@@ -2,4 +2,3 @@
 # allowed there; gunicorn invalid/rfc9110_trailer_forbidden_host_01)
 
 expect = {'status': 400}
-xfail = 'engine bug: trailer fields are read and dropped unchecked'

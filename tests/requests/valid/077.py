@@ -8,4 +8,3 @@ request = {'method': 'POST',
  'protocol': 'HTTP/1.1',
  'headers': {'HTTP_HOST': 'x', 'HTTP_TRANSFER_ENCODING': 'chunked'},
  'body': b'hello world'}
-xfail = 'engine bug: llhttp refuses BWS in chunk extensions (issue 15)'
