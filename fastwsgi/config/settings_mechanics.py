@@ -39,6 +39,7 @@ class Sendfile(_Mechanics):
     validator = v.validate_bool
     default = None
     default_doc = "None (enabled unless SENDFILE says otherwise)"
+    engine = True
     desc = """\
         Set to False (``--no-sendfile``) to stop using sendfile() for wsgi.file_wrapper.
 

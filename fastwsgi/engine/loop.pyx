@@ -74,6 +74,7 @@ cdef class Server:
         self.casefold_http_method = s.casefold_http_method
         self.limit_request_body = s.limit_request_body
         self.spool_threshold = s.spool_threshold
+        self.use_sendfile = s.sendfile is not False   # None: unset, sendfile is used
         self.max_requests = s.max_requests
         self.max_conns = s.worker_connections if s.worker_connections > 0 else 1 << 30
         # keepalive 0: no connection is kept after its response (each says

@@ -5,6 +5,13 @@
 # connection for HTTP/1.0.  HEAD, 1xx, 204 and 304 responses carry no body.
 # A streaming iterable is advanced only while less than HIGH_WATER bytes wait
 # for the socket.
+#
+# PEP 3333's rule for a declared Content-Length holds on every body path (the
+# app's bytes, its iterable, write(), wsgi.file_wrapper by sendfile(2) or by
+# reading it): body_room is the one place their bytes are counted against
+# the length.  More than declared: cut there, logged, the connection closed
+# after the response (the client would read the rest as the next response).
+# Fewer: end_response logs it and closes the connection after what was sent.
 
 
 DEF ZEROCOPY_MIN = 32768
@@ -21,7 +28,8 @@ cdef int start_body(Connection c) except -1:
         write_response_head(c, PyBytes_GET_SIZE(body), True)
         write_body(c, body)
         return end_response(c, True)
-    if type(result) is FileWrapper and c.fd >= 0 and try_sendfile(c, result):
+    if (type(result) is FileWrapper and c.fd >= 0 and c.server.use_sendfile
+            and try_sendfile(c, result)):
         return 0
     try:
         c.resp_iter = iter(result)
@@ -58,6 +66,8 @@ cdef int pump(Connection c) except -1:
                 return app_failed(c, RuntimeError("the app yielded data before calling start_response"))
             write_response_head(c, 0, False)
         write_body(c, chunk)
+        if c.body_cut and not c.bodyless:
+            break       # the declared length is reached: iterate no more (PEP 3333)
     if not c.sr.headers_sent:
         if not c.sr.called:
             return app_failed(c, RuntimeError("the app returned without calling start_response"))
@@ -70,6 +80,7 @@ cdef int write_response_head(Connection c, int64_t length, bint known) except -1
     cdef int code = sr.status_code
     cdef int conn_header
     c.bodyless = c.is_head or code == 204 or code == 304 or code < 200
+    c.body_cut = False
     if c.bodyless:
         c.framing = FR_NONE
         if known and sr.content_length < 0 and not c.is_head:
@@ -105,17 +116,59 @@ cdef int write_response_head(Connection c, int64_t length, bint known) except -1
     return 0
 
 
+cdef inline int64_t body_room(Connection c, int64_t n) except -1:
+    """How many of the n body bytes the app gives now may go out: all of them,
+    none on a bodyless response (HEAD, 1xx, 204, 304: RFC 9110 §6.4.1), or up
+    to the declared Content-Length."""
+    if c.framing == FR_LENGTH and n <= c.resp_remaining:
+        c.resp_remaining -= n
+        return n
+    if c.bodyless:
+        if n and not c.body_cut:
+            c.body_cut = True
+            # A warning, as gunicorn's: the response itself is right.
+            _log_framing(c, "the app sent body bytes on a response that has none; dropped "
+                         "(RFC 9110)", False)
+        return 0
+    if c.framing != FR_LENGTH:
+        return n
+    if not c.body_cut:
+        c.body_cut = True
+        c.keep_alive = False
+        _log_framing(c, f"the app sent more than its Content-Length "
+                     f"({c.resp_bytes + <uint64_t>c.resp_remaining} bytes, at least "
+                     f"{c.resp_bytes + <uint64_t>n} given); cut there and the connection closed",
+                     True)
+    n = c.resp_remaining
+    c.resp_remaining = 0
+    return n
+
+
+cdef int _log_framing(Connection c, str what, bint error) except -1:
+    environ = c.cur_environ
+    if environ is not None:
+        where = f"{environ.get('REQUEST_METHOD', '')} {environ.get('RAW_URI', '')}"
+    else:
+        where = "a request"
+    message = f"Response to {where} (status {c.sr.status_code}): {what}"
+    try:
+        if error:
+            c.server.error_logger.error(message)
+        else:
+            c.server.error_logger.warning(message)
+    except Exception:
+        pass
+    return 0
+
+
 cdef int write_body(Connection c, bytes chunk) except -1:
     cdef Py_ssize_t n = PyBytes_GET_SIZE(chunk)
     cdef char hdr[24]
     cdef size_t hn
-    if c.bodyless:
+    n = <Py_ssize_t>body_room(c, n)
+    if n == 0:
         return 0
-    if c.framing == FR_LENGTH:
-        if n > c.resp_remaining:
-            n = <Py_ssize_t>c.resp_remaining
-        c.resp_remaining -= n
-    elif c.framing == FR_CHUNKED:
+    if c.framing == FR_CHUNKED:
         hn = fw_chunk_header(<size_t>n, hdr)
         buf_append(&c.wbuf, hdr, hn)
     if n >= ZEROCOPY_MIN and c.zbody is None:
@@ -149,18 +202,15 @@ cdef bint try_sendfile(Connection c, FileWrapper wrapper) except -1:
     except (AttributeError, OSError):
         offset = 0
     size = max(st.st_size - offset, 0)
-    if c.sr.content_length >= 0:
-        size = min(size, c.sr.content_length)
     write_response_head(c, size, True)
-    if c.bodyless:
+    size = body_room(c, size)
+    if size == 0:
         end_response(c, True)
         return True
     c.sf_fd = fileno
     c.sf_off = offset
     c.sf_left = size
     c._enter(PH_SENDFILE)
-    if c.framing == FR_LENGTH:
-        c.resp_remaining = 0
     return True
 
 
@@ -169,12 +219,17 @@ cdef int end_response(Connection c, bint complete) except -1:
     if complete and c.sr.headers_sent:
         if c.framing == FR_CHUNKED:
             buf_append(&c.wbuf, FW_LAST_CHUNK, FW_LAST_CHUNK_LEN)
-        elif c.framing == FR_LENGTH and c.resp_remaining > 0:
-            # The app sent less than its Content-Length: the client would
-            # wait for the rest, so the connection must end.
+        elif c.framing == FR_LENGTH and c.resp_remaining + <int64_t>c.sf_left > 0:
+            # Less than the Content-Length (also a file that shrank while
+            # sendfile sent it): the client would wait for the rest, or
+            # read the next response as its end.
             c.keep_alive = False
+            _log_framing(c, f"the app declared Content-Length "
+                         f"{c.resp_bytes + <uint64_t>c.resp_remaining + c.sf_left} and sent "
+                         f"{c.resp_bytes} bytes; the connection is closed", True)
     if not complete:
         c.keep_alive = False
+    c.sf_left = 0
     c.resp_iter = None
     c.sf_fd = -1
     close_result(c)

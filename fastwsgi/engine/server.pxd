@@ -114,8 +114,9 @@ cdef class Connection:
     cdef object resp_iter
     cdef int framing
     cdef bint bodyless
-    cdef int64_t resp_remaining
+    cdef int64_t resp_remaining  # FR_LENGTH: bytes the declared length still takes (body_room)
     cdef uint64_t resp_bytes
+    cdef bint body_cut           # body bytes were dropped (bodyless, or past the length): logged
     cdef fw_buf_t wbuf
     cdef size_t wsent
     cdef bytes zbody             # bytes zoff..zend of it go out between wbuf[:zmark] and wbuf[zmark:]
@@ -207,6 +208,7 @@ cdef class Server:
     cdef bint casefold_http_method
     cdef uint64_t limit_request_body
     cdef size_t spool_threshold
+    cdef bint use_sendfile       # the sendfile setting: wsgi.file_wrapper files by sendfile(2)
     cdef uint64_t max_requests
     cdef int64_t keepalive_ms
     cdef int64_t header_timeout_ms
