@@ -86,6 +86,7 @@ cdef class StartResponse:
         self.content_length = -1
         self.app_close = False
         self.app_flags = 0
+        self.status_code = code     # before the headers: _add reads it
         for item in headers:
             if type(item) is tuple and len(<tuple>item) == 2:
                 self._add((<tuple>item)[0], (<tuple>item)[1])
@@ -96,7 +97,6 @@ cdef class StartResponse:
             else:
                 raise TypeError(f"each header must be a (name, value) tuple, got {item!r}")
         self.status = status
-        self.status_code = code
         self.headers = headers
         self.called = True
         return 0
@@ -121,6 +121,10 @@ cdef class StartResponse:
             self.content_length = _parse_content_length(v, vn)
             if self.content_length < 0:
                 raise ValueError(f"invalid Content-Length {value!r}")
+            if self.status_code < 200 or self.status_code == 204:
+                # Never on a 1xx or 204 (RFC 9110 §8.6); gunicorn drops it too.
+                self.content_length = -1
+                return 0
         elif kind == FW_RH_CONNECTION:
             # Hop-by-hop headers are the server's (PEP 3333); like gunicorn we
             # drop them, but an app asking to close is obeyed.
