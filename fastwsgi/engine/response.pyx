@@ -19,7 +19,8 @@ DEF ZEROCOPY_MIN = 32768
 
 cdef int start_body(Connection c) except -1:
     result = c.result
-    if type(result) is list and len(<list>result) == 1 and type((<list>result)[0]) is bytes:
+    if (type(result) is list and len(<list>result) == 1 and type((<list>result)[0]) is bytes
+            and not c.sr.headers_sent):
         # The common case: one bytestring.  Its length is the
         # Content-Length and it goes out with the head in one send.
         if not c.sr.called:
@@ -29,7 +30,7 @@ cdef int start_body(Connection c) except -1:
         write_body(c, body)
         return end_response(c, True)
     if (type(result) is FileWrapper and c.fd >= 0 and c.server.use_sendfile
-            and try_sendfile(c, result)):
+            and not c.sr.headers_sent and try_sendfile(c, result)):
         return 0
     try:
         c.resp_iter = iter(result)

@@ -12,6 +12,8 @@
 ``file``      wsgi.file_wrapper over a regular file (sendfile(2), unless the
               server runs with --no-sendfile)
 ``bytesio``   wsgi.file_wrapper over io.BytesIO (read in blocks)
+``mixed``     write() for the first half, then a list of one bytestring
+``mixed-file`` write() for the first half, then wsgi.file_wrapper over a file
 
 ``?status=N`` answers with that status instead of 200.  ``/probe`` answers
 ``probe`` with its Content-Length: the request a test sends next on the same
@@ -68,7 +70,12 @@ def app(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         for chunk in _pieces(data, piece):
             write(chunk)
         return []
-    if path == "file":
+    if path.startswith("mixed"):
+        write(data[:sent // 2])
+        data = data[sent // 2:]
+        if path == "mixed":
+            return [data]
+    if path in ("file", "mixed-file"):
         f = tempfile.TemporaryFile()  # noqa: SIM115 (the server calls the wrapper's close())
         f.write(data)
         f.seek(0)

@@ -36,7 +36,7 @@ MB = 1 << 20
 # by the kernel at once and the server's sends are partial.
 SMALL_RCVBUF = 32768
 
-PATHS = ("single", "iterable", "write", "file", "bytesio")
+PATHS = ("single", "iterable", "write", "file", "bytesio", "mixed", "mixed-file")
 
 
 @dataclass(frozen=True)
