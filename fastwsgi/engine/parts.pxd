@@ -15,10 +15,18 @@ cdef class StartResponse:
     cdef bint app_close          # the app said Connection: close
     cdef int app_flags           # AppHeaderFlags: Server/Date given by the app
     cdef object write_cb         # the write() callable returned to the app
+    # The headers validated last time, by position (_add): the name and the
+    # value objects (kept alive, so that `is` proves them unchanged), the
+    # name's kind and what the value meant (Content-Length's number, or
+    # whether Connection said close).
+    cdef list seen_names
+    cdef list seen_values
+    cdef int seen_kinds[16]
+    cdef int64_t seen_meaning[16]
 
     cdef inline void reset(self)
     cdef int _set(self, object status, object headers) except -1
-    cdef int _add(self, object name, object value) except -1
+    cdef int _add(self, Py_ssize_t i, object name, object value) except -1
 
 
 cdef class Input:

@@ -12,6 +12,11 @@
 cdef fw_pool_t _blocks
 
 
+# Headers remembered per StartResponse (one a connection): apps give the same
+# name objects (literals) and often the same values on every request.
+DEF SEEN_MAX = 16
+
+
 cdef enum AppHeaderFlags:
     AH_SERVER = 1
     AH_DATE = 2
@@ -53,6 +58,12 @@ cdef class StartResponse:
         self.hbuf.len = 0
 
     def __call__(self, status, headers, exc_info=None):
+        return self.start_response(status, headers, exc_info)
+
+    def start_response(self, status, headers, exc_info=None):
+        """What the app is given as start_response (Connection.start_response
+        holds it bound): a method is called with vectorcall, without the
+        argument tuple that __call__ costs."""
         if exc_info is not None:
             try:
                 if self.headers_sent:
@@ -87,40 +98,70 @@ cdef class StartResponse:
         self.app_close = False
         self.app_flags = 0
         self.status_code = code     # before the headers: _add reads it
+        if self.seen_names is None:
+            self.seen_names = [None] * SEEN_MAX
+            self.seen_values = [None] * SEEN_MAX
+        cdef Py_ssize_t i = 0
         for item in headers:
-            if type(item) is tuple and len(<tuple>item) == 2:
-                self._add((<tuple>item)[0], (<tuple>item)[1])
-            elif type(item) is list and len(<list>item) == 2:
+            if type(item) is tuple and PyTuple_GET_SIZE(item) == 2:
+                self._add(i, <object>PyTuple_GET_ITEM(item, 0), <object>PyTuple_GET_ITEM(item, 1))
+            elif type(item) is list and PyList_GET_SIZE(item) == 2:
                 # PEP 3333 says tuples; gunicorn unpacks any pair, and apps
                 # that build headers as lists work there.
-                self._add((<list>item)[0], (<list>item)[1])
+                self._add(i, <object>PyList_GET_ITEM(item, 0), <object>PyList_GET_ITEM(item, 1))
             else:
                 raise TypeError(f"each header must be a (name, value) tuple, got {item!r}")
+            i += 1
         self.status = status
         self.headers = headers
         self.called = True
         return 0
 
-    cdef int _add(self, object name, object value) except -1:
+    cdef int _add(self, Py_ssize_t i, object name, object value) except -1:
+        """Validate one header and serialise it into hbuf.  What was checked
+        for the same name or value object at the same position last time is
+        not checked again: str is immutable, and the cache keeps the object
+        alive, so `is` proves it is that very string."""
         cdef const char *k
         cdef const char *v
         cdef Py_ssize_t kn, vn
         cdef int kind
-        _check_latin1(name, "header name")
-        _check_latin1(value, "header value")
+        cdef int64_t meaning
+        cdef bint cached = i < SEEN_MAX
+        if cached and <PyObject *>name is PyList_GET_ITEM(self.seen_names, i):
+            kind = self.seen_kinds[i]
+        else:
+            _check_latin1(name, "header name")
+            if not fw_is_token(<const char *>PyUnicode_DATA(name), <size_t>PyUnicode_GET_LENGTH(name)):
+                raise ValueError(f"invalid header name {name!r}")
+            kind = fw_response_header_kind(<const char *>PyUnicode_DATA(name),
+                                           <size_t>PyUnicode_GET_LENGTH(name))
+            if cached:
+                self.seen_names[i] = name
+                self.seen_kinds[i] = kind
+                self.seen_values[i] = None  # what a value means depends on the name
         k = <const char *>PyUnicode_DATA(name)
         kn = PyUnicode_GET_LENGTH(name)
-        v = <const char *>PyUnicode_DATA(value)
-        vn = PyUnicode_GET_LENGTH(value)
-        if not fw_is_token(k, <size_t>kn):
-            raise ValueError(f"invalid header name {name!r}")
-        if fw_find_ctl(v, <size_t>vn) >= 0:
-            raise ValueError(f"header {name!r} has CR, LF or NUL in its value {value!r}")
-        kind = fw_response_header_kind(k, <size_t>kn)
+        if cached and <PyObject *>value is PyList_GET_ITEM(self.seen_values, i):
+            meaning = self.seen_meaning[i]
+        else:
+            _check_latin1(value, "header value")
+            v = <const char *>PyUnicode_DATA(value)
+            vn = PyUnicode_GET_LENGTH(value)
+            if fw_find_ctl(v, <size_t>vn) >= 0:
+                raise ValueError(f"header {name!r} has CR, LF or NUL in its value {value!r}")
+            meaning = 0
+            if kind == FW_RH_CONTENT_LENGTH:
+                meaning = _parse_content_length(v, vn)
+                if meaning < 0:
+                    raise ValueError(f"invalid Content-Length {value!r}")
+            elif kind == FW_RH_CONNECTION:
+                meaning = "close" in value.lower()
+            if cached:
+                self.seen_values[i] = value
+                self.seen_meaning[i] = meaning
         if kind == FW_RH_CONTENT_LENGTH:
-            self.content_length = _parse_content_length(v, vn)
-            if self.content_length < 0:
-                raise ValueError(f"invalid Content-Length {value!r}")
+            self.content_length = meaning
             if self.status_code < 200 or self.status_code == 204:
                 # Never on a 1xx or 204 (RFC 9110 §8.6); gunicorn drops it too.
                 self.content_length = -1
@@ -128,7 +169,7 @@ cdef class StartResponse:
         elif kind == FW_RH_CONNECTION:
             # Hop-by-hop headers are the server's (PEP 3333); like gunicorn we
             # drop them, but an app asking to close is obeyed.
-            if "close" in value.lower():
+            if meaning:
                 self.app_close = True
             return 0
         elif kind == FW_RH_HOP_BY_HOP:
@@ -137,6 +178,8 @@ cdef class StartResponse:
             self.app_flags |= AH_SERVER
         elif kind == FW_RH_DATE:
             self.app_flags |= AH_DATE
+        v = <const char *>PyUnicode_DATA(value)
+        vn = PyUnicode_GET_LENGTH(value)
         # Reserved once, so the appends below cannot fail.
         buf_reserve(&self.hbuf, <size_t>(kn + vn) + FW_HEADER_SEP_LEN + FW_CRLF_LEN)
         fw_buf_append(&self.hbuf, k, <size_t>kn)

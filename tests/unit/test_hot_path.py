@@ -13,7 +13,10 @@ import wsgiref.validate
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import pytest
+
 from fastwsgi import _core
+from tests.support import split_responses
 
 Environ = dict[str, Any]
 
@@ -89,3 +92,84 @@ def test_a_proxy_header_gives_the_connection_its_peer() -> None:
         c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     assert seen == [("10.1.2.3", "5555")] * 3
 
+
+
+# start_response's memory of the headers it validated: each case is the
+# header lists given on successive requests of one connection.  Every body is
+# "ok", so Content-Length "2" is right and "5" too long (the connection ends).
+TWO = "2"
+SHARED = [("Content-Type", "text/plain"), ("Content-Length", TWO)]
+MUTATED = [("Content-Type", "text/plain"), ("Content-Length", TWO)]
+
+
+def _mutate() -> list[tuple[str, str]]:
+    MUTATED[0] = ("Content-Type", "text/html")  # same list, a new tuple
+    return MUTATED
+
+
+HEADER_CASES: dict[str, list[Callable[[], Any]]] = {
+    "the same list": [lambda: SHARED] * 3,
+    "the same list, changed": [lambda: MUTATED, _mutate, lambda: MUTATED],
+    "a name's place taken by another": [
+        lambda: [("X-Len", TWO)], lambda: [("Content-Length", TWO)],
+        lambda: [("X-Len", TWO)]],
+    "a value's meaning under another name": [
+        lambda: [("Connection", "keep-alive"), ("X-Conn", "close")],
+        lambda: [("X-Conn", "close"), ("Connection", "keep-alive")],
+        lambda: [("Connection", "close")]],
+    "more headers than remembered": [
+        lambda: [(f"X-H{i}", str(i)) for i in range(20)] + [("Content-Length", TWO)]] * 3,
+    "the app's Server and Date, hop-by-hop dropped": [
+        lambda: [("Server", "app"), ("Date", "x"), ("Keep-Alive", "1"), ("Upgrade", "h2")]] * 2,
+    "a bad value at a remembered place": [
+        lambda: [("Content-Type", "text/plain"), ("X-V", "fine")],
+        lambda: [("Content-Type", "text/plain"), ("X-V", "bad\r\nX-Injected: 1")]],
+    "a bad name at a remembered place": [
+        lambda: [("Content-Type", "text/plain")], lambda: [("Content Type", "text/plain")]],
+    "a wrong Content-Length after a right one": [
+        lambda: [("Content-Length", TWO)], lambda: [("Content-Length", "2x")]],
+    "a longer Content-Length after a right one": [
+        lambda: [("Content-Length", TWO)], lambda: [("Content-Length", "5")],
+        lambda: [("Content-Length", TWO)]],
+    "list pairs": [lambda: [["Content-Type", "text/plain"]]] * 2,
+    "not latin-1": [lambda: [("X-A", "a")], lambda: [("X-A", "\u20ac")]],
+}
+
+
+def _answers(case: list[Callable[[], Any]], kept: bool) -> list[tuple[int, dict[str, str], bytes]]:
+    MUTATED[:] = [("Content-Type", "text/plain"), ("Content-Length", TWO)]
+    calls = iter(case)
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", next(calls)())
+        return [b"ok"]
+
+    server = _core.Server(app)
+    conn = server.connection()
+    out = b""
+    for _ in case:
+        if not kept:
+            conn = server.connection()
+        conn.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        out += conn.take_output()
+        if conn.closing:
+            break
+    parsed, _ = split_responses(out)
+    answers = []
+    for r in parsed:
+        headers = dict(r.headers)
+        if headers.get("date") != "x":  # the server's own changes by the second
+            headers.pop("date")
+        answers.append((r.status, headers, r.body))
+    return answers
+
+
+@pytest.mark.parametrize("case", HEADER_CASES, ids=list(HEADER_CASES))
+def test_remembered_headers_give_what_fresh_validation_gives(case: str) -> None:
+    kept = _answers(HEADER_CASES[case], kept=True)
+    fresh = _answers(HEADER_CASES[case], kept=False)
+    assert kept == fresh[:len(kept)]
+    assert kept and kept[0][0] == 200
+    for status, headers, _ in kept:
+        assert "x-injected" not in headers and "keep-alive" not in headers
+        assert status in (200, 500)
