@@ -83,6 +83,7 @@ cdef class Connection:
         self.parser.data = <void *>self
         self.sr = StartResponse.__new__(StartResponse)
         self.sr.write_cb = self.write
+        self.start_response = self.sr.start_response
         self.last_active = server.now_ms
         return 0
 
@@ -259,7 +260,7 @@ cdef class Connection:
             # Off the loop thread the app starts now, not when the request was parsed.
             app_start = self.t_start if server.executor is None else fw_now_ns()
         try:
-            self.result = server.app(environ, self.sr)
+            self.result = server.app(environ, self.start_response)
             start_body(self)
         except Exception as exc:
             app_failed(self, exc)

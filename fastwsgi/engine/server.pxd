@@ -110,6 +110,7 @@ cdef class Connection:
     # The response: written by response.pyx; the send progress (wsent,
     # zoff/zbody, sf_off/sf_left) by transport.pyx.
     cdef StartResponse sr
+    cdef object start_response   # sr.start_response, bound once: what the app is given
     cdef object result
     cdef object resp_iter
     cdef int framing
