@@ -39,6 +39,11 @@ cdef str _latin1_recent(Py_ssize_t slot, const char *p, size_t n):
     return value
 
 
+# The last Host value found valid: a repeat (the same str, from
+# _latin1_recent) is not checked again.
+cdef str _valid_host = None
+
+
 cdef str _decode_path(const char *p, size_t n):
     """PATH_INFO: percent-decoded, then latin-1 (PEP 3333, like wsgiref and
     gunicorn); most paths have no escapes and are decoded straight."""
@@ -66,7 +71,8 @@ cdef str _method_name(int method, const char *p, size_t n):
     return <str>name
 
 
-cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) except -1:
+cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx,
+                     str value=None) except -1:
     """Set one header's environ key; repeats are joined with "," (RFC 9110
     §5.3, gunicorn's behaviour).  Returns 1 for a name with "_", which is
     left out (the caller may accept it from a trusted forwarder)."""
@@ -90,7 +96,9 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx) exc
                 key = _latin1(heapkey, <size_t>klen)
             finally:
                 free(heapkey)
-    if idx >= 0:
+    if value is not None:
+        pass  # the caller has made it
+    elif idx >= 0:
         value = _latin1_recent(idx, head + h.value_off, h.value_len)
     else:
         value = _latin1(head + h.value_off, h.value_len)

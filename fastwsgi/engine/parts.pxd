@@ -19,6 +19,8 @@ cdef class StartResponse:
     # value objects (kept alive, so that `is` proves them unchanged), the
     # name's kind and what the value meant (Content-Length's number, or
     # whether Connection said close).
+    cdef object seen_status
+    cdef int seen_code
     cdef list seen_names
     cdef list seen_values
     cdef int seen_kinds[16]

@@ -15,6 +15,8 @@ cdef int start_request(Connection c) except -2:
     cdef dict forwarded = None
     cdef bint te_chunked = False, expect_continue = False, maybe_scheme = False
     cdef fw_target_t target
+    cdef str value
+    global _valid_host
 
     if p.http_major != 1:
         return c._fail(505, "only HTTP/1.x is served")
@@ -68,10 +70,14 @@ cdef int start_request(Connection c) except -2:
     for i in range(c.nheaders):
         h = &c.headers[i]
         idx = fw_header_index(head + h.name_off, h.name_len)
+        value = None
         if idx == FW_H_HOST:
             nhost += 1
-            if not fw_valid_host(head + h.value_off, h.value_len):
-                return c._fail(400, "invalid Host header")
+            value = _latin1_recent(idx, head + h.value_off, h.value_len)
+            if value is not _valid_host:
+                if not fw_valid_host(head + h.value_off, h.value_len):
+                    return c._fail(400, "invalid Host header")
+                _valid_host = value
         elif idx == FW_H_CONTENT_TYPE:
             nctype += 1
         elif idx == FW_H_TRANSFER_ENCODING:
@@ -81,7 +87,7 @@ cdef int start_request(Connection c) except -2:
             expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
         if h.name_len and server.scheme_initials[<unsigned char>(head[h.name_off] | 0x20)]:
             maybe_scheme = True
-        if _add_header(environ, head, h, idx) and c.trusted and server.forwarders:
+        if _add_header(environ, head, h, idx, value) and c.trusted and server.forwarders:
             name = _latin1(head + h.name_off, h.name_len).upper()
             if name in server.forwarders:
                 if forwarded is None:

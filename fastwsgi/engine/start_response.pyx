@@ -81,14 +81,19 @@ cdef class StartResponse:
         cdef const char *s
         cdef Py_ssize_t n
         cdef int code
-        _check_latin1(status, "status")
-        s = <const char *>PyUnicode_DATA(status)
-        n = PyUnicode_GET_LENGTH(status)
-        if (n < 3 or not (b'1' <= s[0] <= b'5') or not (b'0' <= s[1] <= b'9')
-                or not (b'0' <= s[2] <= b'9') or (n > 3 and s[3] != b' ')
-                or fw_find_ctl(s, <size_t>n) >= 0):
-            raise ValueError(f"status must look like '200 OK', got {status!r}")
-        code = (s[0] - 48) * 100 + (s[1] - 48) * 10 + (s[2] - 48)
+        if status is self.seen_status:
+            code = self.seen_code  # the very str checked last time (see _add)
+        else:
+            _check_latin1(status, "status")
+            s = <const char *>PyUnicode_DATA(status)
+            n = PyUnicode_GET_LENGTH(status)
+            if (n < 3 or not (b'1' <= s[0] <= b'5') or not (b'0' <= s[1] <= b'9')
+                    or not (b'0' <= s[2] <= b'9') or (n > 3 and s[3] != b' ')
+                    or fw_find_ctl(s, <size_t>n) >= 0):
+                raise ValueError(f"status must look like '200 OK', got {status!r}")
+            code = (s[0] - 48) * 100 + (s[1] - 48) * 10 + (s[2] - 48)
+            self.seen_status = status
+            self.seen_code = code
         if type(headers) is not list and type(headers) is not tuple:
             raise TypeError(f"headers must be a list of (name, value) tuples, "
                             f"not {type(headers).__name__}")

@@ -173,3 +173,39 @@ def test_remembered_headers_give_what_fresh_validation_gives(case: str) -> None:
     for status, headers, _ in kept:
         assert "x-injected" not in headers and "keep-alive" not in headers
         assert status in (200, 500)
+
+
+def test_a_host_is_checked_whenever_it_differs_from_the_last_valid_one() -> None:
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("204 No Content", [])
+        return []
+
+    server = _core.Server(app)
+    for hosts, expect in [(["a:1", "a:1", "a:1"], [204, 204, 204]),
+                          (["a:1", "a:1", "a:x"], [204, 204, 400]),
+                          (["a b", "a b"], [400])]:  # a 400 ends the connection
+        c = server.connection()
+        for host in hosts:
+            c.feed(f"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        parsed, _ = split_responses(c.take_output())
+        assert [r.status for r in parsed] == expect
+
+
+@pytest.mark.parametrize("statuses,expect", [
+    (["200 OK", "200 OK", "404 Not Found", "200 OK"], [200, 200, 404, 200]),
+    (["200 OK", "200 OK\r\nX: 1"], [200, 500]),
+    (["200 OK", "2000 OK"], [200, 500]),
+])
+def test_a_status_is_checked_whenever_it_is_another_str(statuses: list[str],
+                                                         expect: list[int]) -> None:
+    given = iter(statuses)
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(next(given), [("Content-Length", "0")])
+        return []
+
+    c = _core.Server(app).connection()
+    for _ in statuses:
+        c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    parsed, _ = split_responses(c.take_output())
+    assert [r.status for r in parsed] == expect
