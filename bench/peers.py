@@ -8,6 +8,7 @@ starts (master, workers, threads) is what gets measured.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -82,6 +83,16 @@ def _ours_uncounted(app: str, port: int, workers: int, tmp: Path) -> Launch:
     launch = _ours(app, port, workers, tmp)
     launch.argv.append("--no-request-counters")
     return launch
+
+
+def _ours_base(app: str, port: int, workers: int, tmp: Path) -> Launch:
+    """Another build of this project, for a same-run A/B of an engine change:
+    the tree in $FASTWSGI_BASE_TREE (e.g. `git archive <commit>` unpacked and
+    built with `setup.py build_ext --inplace`), run by our interpreter from
+    that directory, so that its fastwsgi package is the one imported."""
+    launch = _ours(app, port, workers, tmp)
+    tree = os.environ.get("FASTWSGI_BASE_TREE", "")
+    return Launch(launch.argv, Path(tree), launch.env, {})
 
 
 def _gunicorn(worker_class: str, parser: str) -> Callable[[str, int, int, Path], Launch]:
@@ -284,6 +295,14 @@ PEERS: list[Peer] = [
         _ours_uncounted,
     ),
     Peer(
+        "fastwsgi-base",
+        "another build of this project, from $FASTWSGI_BASE_TREE (the A/B of an engine change)",
+        PROJECT_PY.parent.parent,
+        (),
+        None,
+        _ours_base,
+    ),
+    Peer(
         "nginx",
         "Debian nginx, `return 200`/static file (reference, not WSGI)",
         None,
@@ -445,6 +464,10 @@ def missing_reason(peer: Peer) -> str | None:
             if Path(nginx_binary()).exists()
             else "nginx is not installed (apt-get install nginx-light)"
         )
+    if peer.name == "fastwsgi-base":
+        tree = Path(os.environ.get("FASTWSGI_BASE_TREE") or "/nonexistent")
+        if not any((tree / "fastwsgi").glob("_core*.so")):
+            return "FASTWSGI_BASE_TREE is not a built tree of this project (an A/B peer)"
     if peer.ours:
         return None if PROJECT_PY.exists() else f"{PROJECT_PY} does not exist (make venv)"
     if peer.floor:
