@@ -174,7 +174,7 @@ class Master:
         loop = asyncio.get_running_loop()
         for sig in SIGNAMES:
             loop.add_signal_handler(sig, self.signals.put_nowait, sig)
-        self.program.on_config_applied = self._follow_pidfile
+        self.program.on_config_applied = self._config_applied
         self.program.totals.count_master_log()
         try:
             for service in self.services:
@@ -204,6 +204,13 @@ class Master:
             self.reexec()
         else:
             self.program.handle_signal(name)
+
+    def _config_applied(self, old: Any) -> None:
+        """A HUP's configuration is in force: the pidfile and the services
+        (metrics_bind, statsd) follow it."""
+        self._follow_pidfile(old)
+        for service in self.services:
+            service.reconfigure(self.cfg)
 
     def _follow_pidfile(self, old: Any) -> None:
         """A HUP changed `pidfile`: move ours (not while a USR2 parent runs)."""

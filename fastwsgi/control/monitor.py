@@ -4,7 +4,9 @@ batches, and /metrics with the status page on an HTTP server.
 In `fastwsgi app:app` mode the CLI attaches a `MonitorService` to the master
 when `metrics_bind` or `statsd_host` is set (nothing is imported otherwise:
 what the master imports is resident in every worker); the master starts it
-in its loop before the first fork and stops it first when it stops.  The
+in its loop before the first fork and stops it first when it stops; after a
+HUP the master hands it the new configuration (`reconfigure`): metrics_bind,
+metrics_auth, proc_name and the statsd settings take effect then.  The
 HTTP server is control.http's, on its own listener (`metrics_bind`, bound
 before the first worker so that a bad address refuses to start), and runs
 in the master: a page and /metrics answer while every worker is busy.
@@ -76,6 +78,32 @@ def _credentials(value: str | None) -> tuple[str | None, str | None]:
     return user, password
 
 
+def _statsd_key(cfg: Any) -> tuple[Any, ...]:
+    return (cfg.statsd_host, cfg.statsd_prefix, cfg.dogstatsd_tags, cfg.enable_backlog_metric)
+
+
+def _statsd(cfg: Any) -> StatsdSender | None:
+    if not cfg.statsd_host:
+        return None
+    return StatsdSender(cfg.statsd_host, cfg.statsd_prefix or "", cfg.dogstatsd_tags or "",
+                        bool(cfg.enable_backlog_metric))
+
+
+class _Overlay:
+    """The new configuration, with the metrics server's settings of the old
+    one (what is still in force after a refused rebind), so that the next
+    HUP compares against what runs."""
+
+    def __init__(self, cfg: Any, old: Any) -> None:
+        self._cfg = cfg
+        self._old = old
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("metrics_bind", "metrics_auth", "proc_name"):
+            return getattr(self._old, name)
+        return getattr(self._cfg, name)
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -94,19 +122,82 @@ class MonitorService:
         self.sock: socket.socket | None = None
         self.task: asyncio.Task[None] | None = None
         self.address = ""
+        self.master: Any = None
+        self.page: StatusPage | None = None
+        self._serving: set[asyncio.Task[None]] = set()
 
     def start(self, master: Any, apps: Callable[[], Iterable[tuple[str, Any]]] | None = None) -> None:
         cfg = self.cfg
+        self.master = master
         self.monitor = Monitor(master_info(master), apps or (lambda: [("web", master)]))
-        if cfg.statsd_host:
-            self.statsd = StatsdSender(cfg.statsd_host, cfg.statsd_prefix or "",
-                                       cfg.dogstatsd_tags or "", bool(cfg.enable_backlog_metric))
+        self.statsd = _statsd(cfg)
         if cfg.metrics_bind:
             self._bind(cfg.metrics_bind, cfg.metrics_auth)
-            assert self.http is not None
-            mount(self.http, self.monitor, str(cfg.proc_name or "fastwsgi"))
-            log.info("Metrics and status page at: http://%s/ (%d)", self.address, master.pid)
+            self._mount()
         self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def _mount(self) -> None:
+        assert self.http is not None and self.monitor is not None
+        self.page = mount(self.http, self.monitor, str(self.cfg.proc_name or "fastwsgi"))
+        log.info("Metrics and status page at: http://%s/ (%d)", self.address, self.master.pid)
+
+    def reconfigure(self, cfg: Any) -> None:
+        """A HUP's configuration is in force: follow its metrics_bind,
+        metrics_auth, proc_name and statsd settings.  A new address is bound
+        before the old one is let go; one that cannot be bound (or bad
+        credentials) leaves the server as it was, with one line saying why."""
+        old, self.cfg = self.cfg, cfg
+        if _statsd_key(cfg) != _statsd_key(old):
+            if self.statsd is not None:
+                self.statsd.close()
+            self.statsd = _statsd(cfg)
+        if (cfg.metrics_bind, cfg.metrics_auth, cfg.proc_name) == \
+                (old.metrics_bind, old.metrics_auth, old.proc_name):
+            return
+        if cfg.metrics_bind == old.metrics_bind and self.http is not None:
+            try:  # the same listener: new credentials and title in place
+                user, password = _credentials(cfg.metrics_auth)
+            except HaltServer as exc:
+                log.error("Reload: %s; the metrics server stays as it was", exc)
+                self.cfg = _Overlay(cfg, old)
+                return
+            self.http.auth = make_auth(user, password)
+            if self.page is not None:
+                self.page.title = str(cfg.proc_name or "fastwsgi")
+            return
+        previous = (self.http, self.sock, self.address)
+        if cfg.metrics_bind:
+            try:
+                self._bind(cfg.metrics_bind, cfg.metrics_auth)
+            except HaltServer as exc:
+                log.error("Reload: %s; the metrics server stays as it was", exc)
+                self.cfg = _Overlay(cfg, old)
+                return
+            self._mount()
+            self._serve_later()
+        else:
+            self.http = self.sock = None
+            self.address = ""
+            log.info("Reload: metrics_bind is no longer set; the metrics server stopped")
+        self._let_go(*previous)
+
+    def _serve_later(self) -> None:
+        assert self.http is not None and self.sock is not None
+        task = asyncio.get_running_loop().create_task(self.http.serve_socket(self.sock))
+        self._serving.add(task)
+        task.add_done_callback(self._serving.discard)
+
+    def _let_go(self, http: HTTPServer | None, sock: socket.socket | None, address: str) -> None:
+        if http is not None:
+            http.close()
+        if sock is not None:
+            sock.close()
+            if sock.family == socket.AF_UNIX and address.startswith("unix:") \
+                    and address != self.address:  # not the file a new server is on
+                try:
+                    os.unlink(address[len("unix:"):])
+                except OSError:
+                    pass
 
     def _bind(self, bind: str, auth: str | None) -> None:
         user, password = _credentials(auth)
@@ -153,16 +244,9 @@ class MonitorService:
         if self.task is not None:
             self.task.cancel()
             self.task = None
-        if self.http is not None:
-            self.http.close()
-            self.http = None
         if self.statsd is not None:
             self.statsd.close()
             self.statsd = None
-        if self.sock is not None and self.sock.family == socket.AF_UNIX:
-            path = self.address[len("unix:"):]
-            self.sock.close()
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+        http, sock, address = self.http, self.sock, self.address
+        self.http, self.sock, self.address = None, None, ""
+        self._let_go(http, sock, address)
