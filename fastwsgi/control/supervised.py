@@ -141,16 +141,8 @@ class ControlMonitoring:
                 "state": getSupervisorStateDescription(self.supervisord.get_state())}
 
     def apps(self) -> list[tuple[str, Any]]:
-        """The in-process WSGI programs that run now, as (name, WSGIProgram):
-        a group keeps them in `wsgi` (program name -> its WSGIProcess, whose
-        `program` is the running WSGIProgram, None while it is stopped)."""
-        found = []
-        for group in self.supervisord.process_groups.values():
-            for name, process in getattr(group, "wsgi", {}).items():
-                program = getattr(process, "program", None)
-                if program is not None:
-                    found.append((name, program))
-        return sorted(found, key=lambda pair: pair[0])
+        """The in-process WSGI programs that run now, as (name, WSGIProgram)."""
+        return sorted(self.supervisord.wsgi_programs.items(), key=lambda pair: pair[0])
 
     async def act(self, name: str, action: str) -> str:
         """A page button: start, stop or restart `name` as supervisorctl does;

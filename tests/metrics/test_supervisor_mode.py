@@ -237,7 +237,8 @@ def test_a_post_without_the_csrf_token_changes_nothing(control: Control) -> None
     token = control.csrf()
     before = control.daemon.call("supervisor.getProcessInfo", "victim")["pid"]
     assert control.post("victim", "stop", None)[0] == 403
-    assert control.post("victim", "stop", "x" + token[1:])[0] == 403
+    wrong = ("y" if token[0] == "x" else "x") + token[1:]  # one character off
+    assert control.post("victim", "stop", wrong)[0] == 403
     assert control.post("victim", "stop", "")[0] == 403
     assert control.post("victim", "restart", token[:-1])[0] == 403
     # The right token from another site's page: the browser says where it came from.
@@ -342,3 +343,38 @@ def test_stop_button_in_headless_chromium(control: Control, tmp_path: Path,
         if SCREENSHOT_DIR.name:
             kind = "js" if scripts else "nojs"
             shutil.copy(tmp_path / "programs.png", SCREENSHOT_DIR / f"status-programs-{kind}.png")
+
+
+WSGI = """
+[program:web]
+command=fastwsgi tests.apps.metrics_apps:app --bind 127.0.0.1:{app_port} --workers 2
+startsecs=0
+"""
+
+
+def test_in_process_wsgi_programs_workers_are_on_metrics_and_page(tmp_path: Path) -> None:
+    port, app_port = _free_port(), _free_port()
+    conf = CONF.format(user=USER, password=PASSWORD, port=port) + WSGI.format(app_port=app_port)
+    with running("fastwsgi", tmp_path / "site", conf) as daemon:
+        ctl = Control(daemon, port)
+        names = ("web:web_00", "web:web_01")
+        wait_for(lambda: all(ctl.states().get(n) == "RUNNING" for n in names), TIMEOUT * 2,
+                 "the WSGI program's workers")
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", app_port), timeout=TIMEOUT) as s:
+                s.sendall(b"GET /ok HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+                assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        app = (("app", "web"),)
+        wait_for(lambda: ctl.metrics().get(("fastwsgi_http_requests_total", app)) == 5, TIMEOUT,
+                 "the five requests counted")
+        s = ctl.metrics()
+        workers = {dict(k[1])["pid"] for k in s if k[0] == "fastwsgi_worker_http_requests_total"
+                   and dict(k[1])["app"] == "web"}
+        status = _ctl_status(daemon)
+        assert workers == {status[n][1] for n in names}, (workers, status)
+        assert s[("fastwsgi_workers", (("app", "web"), ("state", "idle")))] == 2
+        assert s[("fastwsgi_workers_configured", app)] == 2
+        page = ctl.page()
+        assert '<h2>App web</h2>' in page
+        for pid in workers:
+            assert f'data-pid="{pid}"' in page
