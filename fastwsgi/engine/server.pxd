@@ -246,6 +246,7 @@ cdef class Server:
     cdef int board_slot
     cdef int board_span
     cdef bint balance_paused
+    cdef object board_bell       # workers/heartbeat.py BoardBell, or None
 
     cdef void _clock(self) noexcept
     cdef int _app_timed(self, double seconds) except -1
@@ -259,8 +260,9 @@ cdef class Server:
     cdef bint _executor_full(self) noexcept
     cdef int _room_freed(self) except -1
     cdef void _publish(self) noexcept
-    cdef bint _over_share(self) noexcept
+    cdef int _over_share(self) noexcept
     cdef int _balance(self) except -1
+    cdef int _rung(self) except -1
     cdef bint _evict_idle(self) except -1
     cdef void _forget(self, int fd) noexcept
     cdef int _sweep(self) except -1

@@ -95,6 +95,11 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
     elif path == "pid":
         time.sleep(float(q.get("t", "0")))
         body = b"%d" % os.getpid()
+    elif path == "started":
+        # When the app was called (CLOCK_MONOTONIC, the test's clock too).
+        started = time.monotonic()
+        time.sleep(float(q.get("t", "0")))
+        body = b"%d %.6f" % (os.getpid(), started)
     else:
         body = b"fast"
     start_response("200 OK", [("Content-Type", "text/plain"),
