@@ -25,6 +25,7 @@ includes engine/server.pxd and engine/parts.pxd).  One request, one pass:
   7. send: transport.pyx's flush_output, once per batch of pipelined
      requests; a response that does not fit the socket waits for EPOLLOUT,
      and a streaming iterable is advanced only as the socket drains.
+A worker killed for its timeout answers what it abandons (engine/abandon.pyx).
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStringAndSize
@@ -56,6 +57,7 @@ include "engine/response.pyx"
 include "engine/executors.pyx"
 include "engine/greenlets.pyx"
 include "engine/loop.pyx"
+include "engine/abandon.pyx"
 
 
 def _self_test():

@@ -461,7 +461,12 @@ class Reload(_Debugging):
     desc = """\
         Restart the workers when the application's source files change.
 
-        For development only; incompatible with preload_app.
+        For development only; incompatible with preload_app. Each worker checks
+        once a second. An app that no longer loads (a syntax or import error in
+        the last save) does not stop the server: the worker answers every
+        request with 500 and the traceback (also in the error log), watches the
+        files the failed import went through, and loads the app again at the
+        next save.
         """
 
 
@@ -486,6 +491,10 @@ class ReloadExtraFiles(_Debugging):
     default: ClassVar[list[str]] = []
     desc = """\
         More files (or glob patterns) whose change triggers a reload.
+
+        An entry with ``*``, ``?`` or ``[`` is a glob pattern (``**`` recurses),
+        expanded anew at every check: a file created after start is watched from
+        then on, and its first edit (not its creation) reloads.
         """
 
 

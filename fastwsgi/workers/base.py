@@ -132,20 +132,24 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     mode = cfg.worker_mode[0]
     if mode in GREENLET_MODES:
         _patch_for_greenlets(mode, worker)
+    broken_files: list[str] = []  # --reload: the files a failed import went through
     if app is None:
         from fastwsgi.loader import load_app
         try:
             app = load_app(cfg.app_uri, chdir=None, pythonpath=cfg.python_paths)
         except AppImportError as exc:
-            # Said once by the master (exit code 4), not by every worker.
-            worker.log.debug("Worker (pid:%d) cannot load the app: %s\n%s", worker.pid, exc,
-                             getattr(exc, "traceback_text", ""))
-            _leave_message(master, worker, str(exc))
-            return APP_LOAD_ERROR
+            if cfg.reload:
+                app = _broken_app(worker, exc, broken_files)
+            else:
+                # Said once by the master (exit code 4), not by every worker.
+                worker.log.debug("Worker (pid:%d) cannot load the app: %s\n%s", worker.pid,
+                                 exc, getattr(exc, "traceback_text", ""))
+                _leave_message(master, worker, str(exc))
+                return APP_LOAD_ERROR
     settings = master.engine_settings(worker)
     beats = master.heartbeats
     reason = [REASON_NONE]
-    watch = _Watchers(worker, reason, beats)
+    watch = _Watchers(worker, reason, beats, broken_files)
     hooks: dict[str, Any] = _hooks(master, worker)
     server: Any = None  # the tick needs the server it is handed to
 
@@ -181,6 +185,33 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
         reason[0] = REASON_MAX_REQUESTS
     beats.beat(worker.slot, READY, reason[0])
     return 0
+
+
+def _broken_app(worker: Worker, exc: AppImportError, watched: list[str]) -> Any:
+    """--reload and the app does not load (an edit broke it): as gunicorn, the
+    worker stays up and answers 500, the traceback in the error log and in the
+    response (reload is a development setting), and watches the files the
+    failed import went through, the broken one among them, so that the next
+    save loads the app anew.  gunicorn keeps the worker for a SyntaxError;
+    here any import-time error does (a NameError, a missing import), since the
+    fix is the same save."""
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    text = exc.traceback_text or "".join(
+        traceback.format_exception(type(cause), cause, cause.__traceback__))
+    worker.log.error("Worker (pid:%d) cannot load the app, serving 500 until a watched file "
+                     "changes (--reload): %s\n%s", worker.pid, exc, text.rstrip())
+    if isinstance(cause, SyntaxError) and cause.filename:
+        watched.append(cause.filename)
+    watched += [frame.filename for frame in traceback.extract_tb(cause.__traceback__)
+                if not frame.filename.startswith("<")]
+    body = f"500 Internal Server Error: the app failed to load\n\n{text}".encode()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("500 Internal Server Error", [
+            ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
 
 
 def _patch_for_greenlets(mode: str, worker: Worker) -> None:
@@ -234,8 +265,11 @@ def _install_signals(master: Any, worker: Worker, server: Any) -> None:
 
 def _abort(master: Any, worker: Worker, server: Any, frame: Any) -> NoReturn:
     """SIGABRT from the master (no heartbeat for `timeout`): log what this
-    worker was doing, run the worker_abort and worker_exit hooks, exit 1."""
+    worker was doing, answer the requests it abandons (a 500 with Connection:
+    close, as gunicorn's client gets), run the worker_abort and worker_exit
+    hooks, exit 1."""
     for what, step in (("the timeout report", lambda: _log_timeout(worker, server, frame)),
+                       ("500 to the abandoned requests", lambda: _answer_abandoned(worker, server)),
                        ("worker_abort hook", lambda: worker.cfg.worker_abort(worker))):
         try:
             step()
@@ -243,6 +277,16 @@ def _abort(master: Any, worker: Worker, server: Any, frame: Any) -> NoReturn:
             worker.log.exception("Exception in the %s", what)
     _exiting(master, worker)
     os._exit(1)
+
+
+def _answer_abandoned(worker: Worker, server: Any) -> None:
+    if server is None:
+        return  # still booting: no connection taken yet
+    from fastwsgi import _core
+    answered = _core.answer_abandoned(server)
+    if answered:
+        worker.log.critical("WORKER TIMEOUT (pid:%d) answered %d request%s with 500", worker.pid,
+                            answered, "s" if answered != 1 else "")
 
 
 def _log_timeout(worker: Worker, server: Any, signal_frame: Any) -> None:
@@ -282,14 +326,18 @@ class _Watchers:
     """Once a second, from the engine's loop: heartbeat, orphan check,
     memory limit, code reload."""
 
-    def __init__(self, worker: Worker, reason: list[int], beats: Any) -> None:
+    def __init__(self, worker: Worker, reason: list[int], beats: Any,
+                 extra: list[str] | None = None) -> None:
         self.worker = worker
+        self.extra = list(extra or ())  # files no module in sys.modules names (a broken import)
         self.reason = reason
         self.beats = beats
         cfg = worker.cfg
         self.max_rss = int(cfg.max_worker_memory) * 1024 * 1024
         self.page = os.sysconf("SC_PAGE_SIZE")
         self.mtimes: dict[str, float] | None = {} if cfg.reload else None
+        if self.mtimes is not None:
+            self._code_changed()  # the baseline now: a save before the first tick counts
 
     def tick(self, server: Any) -> None:
         worker = self.worker
@@ -317,8 +365,9 @@ class _Watchers:
     def _code_changed(self) -> bool:
         assert self.mtimes is not None
         files = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
-        files += list(self.worker.cfg.reload_extra_files or [])
+        files += self.extra + self._extra_files()
         changed = False
+        baseline = not self.mtimes
         for path in files:
             if not path:
                 continue
@@ -326,11 +375,28 @@ class _Watchers:
                 mtime = os.stat(path).st_mtime
             except OSError:
                 continue
-            old = self.mtimes.setdefault(path, mtime)
-            if mtime != old:
+            old = self.mtimes.get(path)
+            if old is None:
+                self.mtimes[path] = mtime
+                if not baseline:  # a new module, or a new match of a pattern
+                    self.worker.log.debug("Worker (pid:%d) watching %s", self.worker.pid, path)
+            elif mtime != old:
                 self.worker.log.info("Worker reloading: %s modified", path)
                 changed = True
         return changed
+
+    def _extra_files(self) -> list[str]:
+        """reload_extra_files, glob patterns expanded anew at every check (as
+        gunicorn 26.1): a file created after start is watched from then on, and
+        its first edit reloads."""
+        files = []
+        for entry in self.worker.cfg.reload_extra_files or ():
+            if any(magic in entry for magic in "*?["):
+                import glob  # only with a pattern: the worker's modules stay few
+                files += sorted(glob.glob(entry, recursive=True))
+            else:
+                files.append(entry)
+        return files
 
 
 def _hooks(master: Any, worker: Worker) -> dict[str, Callable[..., Any] | None]:

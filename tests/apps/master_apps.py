@@ -4,6 +4,7 @@
 
 ``/sleep?s=N``   sleep N seconds, then answer (an in-flight request)
 ``/hang``        sleep forever (a stuck worker, for --timeout)
+``/stream-hang`` stream one chunk, then sleep forever (stuck after the head is out)
                  (both take ``&mark=PATH``: a file created once the app runs)
 ``/alloc?mb=N``  keep N more MB allocated in this worker (for max_worker_memory)
 ``/env?k=NAME``  the value of os.environ[NAME]
@@ -22,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -48,6 +49,9 @@ def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]
     if "mark" in q:
         with open(q["mark"], "w") as f:
             f.write(str(os.getpid()))
+    if path == "/stream-hang":
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return _first_then_hang()
     if path == "/sleep":
         time.sleep(float(q.get("s", "1")))
     elif path == "/hang":
@@ -68,6 +72,12 @@ def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _first_then_hang() -> Iterator[bytes]:
+    yield b"first"
+    while True:
+        time.sleep(3600)
 
 
 def factory() -> Callable[..., Any]:

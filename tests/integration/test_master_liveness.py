@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import ROOT
-from tests.support.http import request
+from tests.support.http import receive_response, request
 from tests.support.master import (
     Load,
     Run,
@@ -94,9 +95,13 @@ def test_stuck_worker_is_aborted_with_its_stack_and_request(start: Start,
     wait_for(mark.exists, what="the app to run /hang")
     t0 = time.monotonic()
     sock.settimeout(10)
-    assert read_one(sock) is None  # the connection dies with the worker
+    # As gunicorn's client: a 500 with Connection: close, then the end.
+    raw = _all_bytes(sock)
     sock.close()
     took = time.monotonic() - t0
+    assert raw.startswith(b"HTTP/1.1 500 Internal Server Error\r\n"), raw
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"\r\nConnection: close\r\n" in head and body == b"500 Internal Server Error\n"
     assert took < 5, f"the stuck worker went after {took:.1f} s with --timeout 2"
     run.wait_log(rf"Worker \(pid:{stuck}\) timed out \(no heartbeat for 2s\) and was aborted")
     text = run.log_text()
@@ -112,6 +117,40 @@ def test_stuck_worker_is_aborted_with_its_stack_and_request(start: Start,
     assert f"worker_abort pid={stuck} Worker wpid={stuck}" in hooks.read_text()
     replacement = run.worker_pid()
     assert replacement != stuck
+
+
+def _all_bytes(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes (bounded by the socket's timeout)."""
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_stuck_after_its_head_is_cut_not_answered_twice(start: Start) -> None:
+    """A response whose head is already out when the app gets stuck (a
+    streaming iterable) gets no second head: the connection just ends, so the
+    client sees an incomplete response, never a wrong one; an idle keep-alive
+    connection is closed with no bytes."""
+    run = start("--workers", "1", "--timeout", "2")
+    stuck = run.worker_pid()
+    idle = run.connect()
+    idle.sendall(request("/"))
+    taken = receive_response(idle)
+    assert taken is not None and taken[0].status == 200
+    streaming = run.connect()
+    streaming.sendall(request("/stream-hang"))
+    streaming.settimeout(10)
+    raw = _all_bytes(streaming)
+    streaming.close()
+    assert raw.startswith(b"HTTP/1.1 200 OK\r\n") and raw.count(b"HTTP/1.1") == 1, raw
+    assert raw.endswith(b"first\r\n"), raw  # chunked, and no last chunk: incomplete
+    idle.settimeout(10)
+    assert idle.recv(100) == b""
+    idle.close()
+    run.wait_log(rf"Worker \(pid:{stuck}\) timed out \(no heartbeat for 2s\) and was aborted")
+    assert "answered" not in run.log_text()
+    assert run.worker_pid() != stuck
 
 
 def test_max_requests_recycles_workers_with_zero_failures(start: Start) -> None:

@@ -5,14 +5,18 @@ worker mode, gunicorn's log lines with the right pid in their [pid] field."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.support.master import (
     Run,
     start_fixture,  # noqa: F401 - the `start` fixture
+    wait_for,
 )
 
 Start = Callable[..., Run]
@@ -106,3 +110,77 @@ def test_gunicorn_lines_with_each_process_pid(start: Start) -> None:
     for pid in workers:
         assert re.search(rf"\[{pid}\] \[INFO\] Worker exiting \(pid: {pid}\)\n", text), text
     assert text.rstrip().endswith(f"[{run.pid}] [INFO] Shutting down: Master"), text[-500:]
+
+
+# ---- --reload ---------------------------------------------------------------------------
+
+APP_TEMPLATE = """\
+def app(environ, start_response):
+    body = {body!r}
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def _save(path: Path, text: str) -> None:
+    """Write and move the mtime on, so that a save within the same tick is seen."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    path.write_text(text)
+    if path.stat().st_mtime_ns <= before:
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def _answer(run: Run) -> tuple[int, bytes]:
+    try:
+        return run.get("/", timeout=5)
+    except (OSError, AssertionError):
+        return 0, b""  # between a worker and its replacement
+
+
+@pytest.mark.parametrize("broken, error", [
+    ("def app(environ, start_response:\n", "SyntaxError"),
+    ("import no_such_module_for_reload\n" + APP_TEMPLATE.format(body=b"x"),
+     "ModuleNotFoundError"),
+    ("app = undefined_name\n", "NameError"),
+])
+def test_reload_survives_a_broken_save_and_serves_the_fix(start: Start, tmp_path: Path,
+                                                          broken: str, error: str) -> None:
+    """As gunicorn: the worker stays up, answers 500 (the traceback in the error
+    log), watches the broken file and serves the fixed app after the next save;
+    the master never shuts down."""
+    module = tmp_path / "reloadapp.py"
+    _save(module, APP_TEMPLATE.format(body=b"v1"))
+    run = start("--reload", "--pythonpath", str(tmp_path), app="reloadapp:app")
+    wait_for(lambda: _answer(run) == (200, b"v1"), what="v1")
+    _save(module, broken)
+    wait_for(lambda: _answer(run)[0] == 500, what="a 500 from the broken app")
+    status, body = _answer(run)
+    assert status == 500 and error.encode() in body, body
+    run.wait_log(rf"\[ERROR\] Worker \(pid:\d+\) cannot load the app, serving 500 until a "
+                 rf"watched file changes \(--reload\): .*{error}")
+    assert "Traceback (most recent call last)" in run.log_text()
+    _save(module, APP_TEMPLATE.format(body=b"v3"))
+    wait_for(lambda: _answer(run) == (200, b"v3"), what="the fixed app")
+    assert run.proc.poll() is None  # the master is still there
+    assert "Shutting down" not in run.log_text()
+
+
+def test_reload_extra_file_globs_are_expanded_at_each_check(start: Start,
+                                                            tmp_path: Path) -> None:
+    """gunicorn 26.1: a file matching a reload_extra_files pattern that appears
+    after start is watched from then on; its first edit reloads."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    run = start("--reload", "--reload-extra-file", f"{templates}/**/*.html",
+                "--log-level", "debug")
+    first = run.worker_pid()
+    late = templates / "sub" / "late.html"
+    late.parent.mkdir()
+    _save(late, "created after start")
+    # Created, not edited: watched from the next check on, no reload.
+    run.wait_log(rf"\[{first}\] \[DEBUG\] Worker \(pid:{first}\) watching {re.escape(str(late))}")
+    assert run.worker_pid() == first
+    _save(late, "edited")
+    run.wait_log(rf"Worker reloading: {re.escape(str(late))} modified")
+    wait_for(lambda: _answer(run)[0] == 200 and run.worker_pid() != first,
+             what="a new worker")
