@@ -429,9 +429,12 @@ class ProcName(Setting):
     validator = v.validate_string
     default = None
     desc = """\
-        The base of the process titles shown by ps and top (needs setproctitle).
+        The base of the process titles shown by ps and top.
 
-        Defaults to default_proc_name, which is the app (module:app).
+        ``fastwsgi: master [NAME]`` and ``fastwsgi: worker [NAME]``, gunicorn's
+        shape (a USR2 master is ``NAME.2`` until the old one exits), set with
+        setproctitle, a dependency. Defaults to default_proc_name, which is the
+        app (module:app).
         """
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.support.http import request
 from tests.support.master import (
+    APP,
     Load,
     Run,
     alive,
@@ -274,6 +275,8 @@ def test_usr2_under_load_then_old_master_stopped(start: Start, tmp_path: Path) -
         assert pidfile.read_text().strip() == str(run.pid)
         assert not Path(f"{pidfile}.oldbin").exists()
         assert hooks.read_text().startswith(f"pre_exec {new_master}")  # in the child, pre-exec
+        wait_for(lambda: _title(new_master) == f"fastwsgi: master [{APP}.2]",
+                 what="the new master's title, gunicorn's '.2'")
         # The new master's workers serve beside the old ones, on the same listener.
         wait_for(lambda: len([p for p in os.listdir("/proc") if p.isdigit()
                               and _ppid(int(p)) == new_master]) == 2,
@@ -295,8 +298,14 @@ def test_usr2_under_load_then_old_master_stopped(start: Start, tmp_path: Path) -
     assert not Path(f"{pidfile}.oldbin").exists()
     assert alive(new_master)
     run.wait_log(rf"\[{new_master}\] \[INFO\] Master has been promoted")
+    wait_for(lambda: _title(new_master) == f"fastwsgi: master [{APP}]", what="its title back")
     stop_pid(new_master)
     assert not pidfile.exists()
+
+
+def _title(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode().strip()
 
 
 def _ppid(pid: int) -> int:

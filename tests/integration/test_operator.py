@@ -184,3 +184,30 @@ def test_reload_extra_file_globs_are_expanded_at_each_check(start: Start,
     run.wait_log(rf"Worker reloading: {re.escape(str(late))} modified")
     wait_for(lambda: _answer(run)[0] == 200 and run.worker_pid() != first,
              what="a new worker")
+
+
+# ---- process titles -------------------------------------------------------------------
+
+
+def _cmdline(pid: int) -> str:
+    """What ps shows for the process: /proc/PID/cmdline, NULs as spaces."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode().strip()
+
+
+def test_process_titles_out_of_the_box(start: Start) -> None:
+    """gunicorn's shape, with no package for the user to install."""
+    run = start("--workers", "2", "--name", "shop")
+    run.wait_log(r"Booting worker with pid: \d+", 2)
+    wait_for(lambda: _cmdline(run.pid) == "fastwsgi: master [shop]", what="the master's title")
+    workers = run.workers()
+    assert len(workers) == 2
+    for pid in workers:
+        wait_for(lambda pid=pid: _cmdline(pid) == "fastwsgi: worker [shop]",
+                 what=f"worker {pid}'s title")
+    run.stop()
+    default = start("--workers", "1", name="default-name")
+    default.wait_log(r"Booting worker with pid: \d+")
+    # Named after the app, as gunicorn's default_proc_name.
+    wait_for(lambda: _cmdline(default.pid) == "fastwsgi: master [tests.apps.master_apps:app]",
+             what="the master's title, named after the app")
