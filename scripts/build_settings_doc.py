@@ -58,7 +58,7 @@ def render_setting(setting: type[Setting]) -> str:
         lines.append(f"**Command line:** {flags}  ")
     lines.append(f"**Default:** `{setting.default_text()}`  ")
     if not setting.implemented:
-        lines.append("**Status:** ignored (accepted for gunicorn compatibility)  ")
+        lines.append(f"**Status:** ignored (accepted for gunicorn compatibility): {setting.lost}  ")
     lines.append("")
     lines.append(setting.desc)
     lines.append("")

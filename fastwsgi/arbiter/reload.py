@@ -93,13 +93,19 @@ class Reload:
             context_for(cfg)  # a broken new certificate: the old workers keep serving
         except (ConfigError, OSError) as exc:
             os.chdir(here)
-            program.log.error("Reload failed: %s; the current configuration stays", exc)
+            program.log.error("Reload failed: %s; the current configuration stays",
+                              getattr(exc, "message", exc))
             return False
         program.apply_process(old, cfg)
         try:
             log = program.make_log(cfg)
         except ConfigError as exc:
-            program.log.error("Reload failed: %s; the current configuration stays", exc)
+            # The new set-up had already replaced our handlers: the current
+            # ones come back first, so that this line goes where the logs went.
+            self._restore_env_and_logs(cfg)
+            os.chdir(here)
+            program.log.error("Reload failed: %s; the current configuration (and its logging) "
+                              "stays", exc.message)
             return False
         program.cfg, program.log = cfg, log
         self.rebind(old)
@@ -162,6 +168,13 @@ class Reload:
     def _restore_process(self, failed: Any) -> None:
         """Undo what applying the abandoned configuration changed in this process."""
         program = self.program
+        self._restore_env_and_logs(failed)
+        if list(failed.bind) != list(program.cfg.bind):
+            self.rebind(failed)
+
+    def _restore_env_and_logs(self, failed: Any) -> None:
+        """The environment, process settings and logging of program.cfg again."""
+        program = self.program
         program.apply_process(failed, program.cfg)
         setup = getattr(program.log, "setup", None)  # logs.Logger rebuilds its handlers
         if setup is not None:
@@ -169,5 +182,3 @@ class Reload:
                 setup(program.cfg)
             except Exception:
                 program.log.exception("Could not restore the previous logging configuration")
-        if list(failed.bind) != list(program.cfg.bind):
-            self.rebind(failed)

@@ -53,8 +53,10 @@ def serve_app(cfg: Any, argv: list[str], held: HeldRecords,
     except ConfigError as exc:  # a logging setting that cannot work
         fail(str(exc), 1)
     held.replay(log)
+    settings = cfg.settings
     for name in cfg.ignored_settings_in_use():
-        log.warning("Setting %r is not supported by fastwsgi and is ignored", name)
+        log.warning("Setting %r is ignored (not built in fastwsgi): %s", name,
+                    settings[name].lost)
     _check_tls(cfg, log)
 
     from fastwsgi.loader import load_app

@@ -82,6 +82,9 @@ class Setting(metaclass=SettingMeta):
     desc: ClassVar[str] = ""  # first line is the short help
     short: ClassVar[str] = ""
     implemented: ClassVar[bool] = True  # False: accepted for compatibility, no effect
+    # implemented = False: what the user loses, for the warning line and the docs
+    # ("HTTP/2 is not served: clients will use HTTP/1.1"); a test requires it.
+    lost: ClassVar[str] = ""
     # True: the worker's engine reads it (fastwsgi.engine.settings.EngineSettings
     # has one attribute per such setting, and fastwsgi.run() takes its name).
     engine: ClassVar[bool] = False

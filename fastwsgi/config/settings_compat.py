@@ -29,6 +29,7 @@ class _Control(_Ignored):
 
 class ControlSocket(_Control):
     name = "control_socket"
+    lost = "gunicornc cannot connect; supervisorctl drives fastwsgi's control server instead"
     cli = ("--control-socket",)
     meta = "PATH"
     validator = v.validate_string
@@ -42,6 +43,7 @@ class ControlSocket(_Control):
 
 class ControlSocketMode(_Control):
     name = "control_socket_mode"
+    lost = "gunicornc cannot connect; supervisorctl drives fastwsgi's control server instead"
     cli = ("--control-socket-mode",)
     meta = "INT"
     validator = v.validate_file_mode
@@ -52,6 +54,7 @@ class ControlSocketMode(_Control):
 
 class ControlSocketDisable(_Control):
     name = "control_socket_disable"
+    lost = "there is no gunicornc control socket to disable"
     cli = ("--no-control-socket",)
     action = "store_true"
     validator = v.validate_bool
@@ -68,6 +71,7 @@ class _Dirty(_Ignored):
 
 class DirtyApps(_Dirty):
     name = "dirty_apps"
+    lost = "no dirty worker pool: these apps are not run"
     cli = ("--dirty-app",)
     action = "append"
     meta = "STRING"
@@ -78,6 +82,7 @@ class DirtyApps(_Dirty):
 
 class DirtyWorkers(_Dirty):
     name = "dirty_workers"
+    lost = "no dirty worker pool: no dirty workers start"
     cli = ("--dirty-workers",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -87,6 +92,7 @@ class DirtyWorkers(_Dirty):
 
 class DirtyTimeout(_Dirty):
     name = "dirty_timeout"
+    lost = "no dirty worker pool: no dirty task runs"
     cli = ("--dirty-timeout",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -96,6 +102,7 @@ class DirtyTimeout(_Dirty):
 
 class DirtyThreads(_Dirty):
     name = "dirty_threads"
+    lost = "no dirty worker pool: no dirty task runs"
     cli = ("--dirty-threads",)
     meta = "INT"
     validator = v.validate_pos_int
@@ -105,6 +112,7 @@ class DirtyThreads(_Dirty):
 
 class DirtyGracefulTimeout(_Dirty):
     name = "dirty_graceful_timeout"
+    lost = "no dirty worker pool: nothing to stop"
     cli = ("--dirty-graceful-timeout",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -134,6 +142,7 @@ class _DirtyHook(_Ignored):
 
 class OnDirtyStarting(_DirtyHook):
     name = "on_dirty_starting"
+    lost = "no dirty worker pool: this hook is never called"
     validator = v.validate_callable(1)
     default = on_dirty_starting
     desc = "gunicorn 25's hook before the dirty arbiter starts. Ignored."
@@ -141,6 +150,7 @@ class OnDirtyStarting(_DirtyHook):
 
 class DirtyPostFork(_DirtyHook):
     name = "dirty_post_fork"
+    lost = "no dirty worker pool: this hook is never called"
     validator = v.validate_callable(2)
     default = dirty_post_fork
     desc = "gunicorn 25's hook after a dirty worker is forked. Ignored."
@@ -148,6 +158,7 @@ class DirtyPostFork(_DirtyHook):
 
 class DirtyWorkerInit(_DirtyHook):
     name = "dirty_worker_init"
+    lost = "no dirty worker pool: this hook is never called"
     validator = v.validate_callable(1)
     default = dirty_worker_init
     desc = "gunicorn 25's hook after a dirty worker loads its apps. Ignored."
@@ -155,6 +166,7 @@ class DirtyWorkerInit(_DirtyHook):
 
 class DirtyWorkerExit(_DirtyHook):
     name = "dirty_worker_exit"
+    lost = "no dirty worker pool: this hook is never called"
     validator = v.validate_callable(2)
     default = dirty_worker_exit
     desc = "gunicorn 25's hook when a dirty worker exits. Ignored."
@@ -169,6 +181,7 @@ class _HTTP2(_Ignored):
 
 class HTTPProtocols(_HTTP2):
     name = "http_protocols"
+    lost = "HTTP/2 is not served: clients will use HTTP/1.1 (terminate h2 in a proxy in front)"
     cli = ("--http-protocols",)
     meta = "STRING"
     validator = v.validate_protocol_list("h1", "h2", "h3")
@@ -178,6 +191,7 @@ class HTTPProtocols(_HTTP2):
 
 class HTTP2MaxConcurrentStreams(_HTTP2):
     name = "http2_max_concurrent_streams"
+    lost = "HTTP/2 is not served: clients will use HTTP/1.1"
     cli = ("--http2-max-concurrent-streams",)
     meta = "INT"
     validator = v.validate_pos_int
@@ -187,6 +201,7 @@ class HTTP2MaxConcurrentStreams(_HTTP2):
 
 class HTTP2InitialWindowSize(_HTTP2):
     name = "http2_initial_window_size"
+    lost = "HTTP/2 is not served: clients will use HTTP/1.1"
     cli = ("--http2-initial-window-size",)
     meta = "INT"
     validator = v.validate_pos_int
@@ -196,6 +211,7 @@ class HTTP2InitialWindowSize(_HTTP2):
 
 class HTTP2MaxFrameSize(_HTTP2):
     name = "http2_max_frame_size"
+    lost = "HTTP/2 is not served: clients will use HTTP/1.1"
     cli = ("--http2-max-frame-size",)
     meta = "INT"
     validator = v.validate_pos_int
@@ -205,6 +221,7 @@ class HTTP2MaxFrameSize(_HTTP2):
 
 class HTTP2MaxHeaderListSize(_HTTP2):
     name = "http2_max_header_list_size"
+    lost = "HTTP/2 is not served: clients will use HTTP/1.1"
     cli = ("--http2-max-header-list-size",)
     meta = "INT"
     validator = v.validate_non_negative_int
@@ -217,6 +234,7 @@ class HTTP2MaxHeaderListSize(_HTTP2):
 
 class AsgiLoop(_Ignored):
     name = "asgi_loop"
+    lost = "ASGI apps are not served (WSGI only): this setting has nothing to drive"
     section = "Worker Processes"
     cli = ("--asgi-loop",)
     meta = "STRING"
@@ -227,6 +245,7 @@ class AsgiLoop(_Ignored):
 
 class AsgiLifespan(_Ignored):
     name = "asgi_lifespan"
+    lost = "ASGI apps are not served (WSGI only): no lifespan events are sent"
     section = "Worker Processes"
     cli = ("--asgi-lifespan",)
     meta = "STRING"
@@ -237,6 +256,7 @@ class AsgiLifespan(_Ignored):
 
 class AsgiDisconnectGracePeriod(_Ignored):
     name = "asgi_disconnect_grace_period"
+    lost = "ASGI apps are not served (WSGI only): this setting has nothing to drive"
     section = "Worker Processes"
     cli = ("--asgi-disconnect-grace-period",)
     meta = "INT"
@@ -247,6 +267,7 @@ class AsgiDisconnectGracePeriod(_Ignored):
 
 class HTTPParser(_Ignored):
     name = "http_parser"
+    lost = "the parser is always llhttp (the C parser of httptools): nothing changes"
     section = "Worker Processes"
     cli = ("--http-parser",)
     meta = "STRING"
@@ -257,6 +278,7 @@ class HTTPParser(_Ignored):
 
 class RootPath(_Ignored):
     name = "root_path"
+    lost = "ASGI only: for a WSGI app under a prefix, set SCRIPT_NAME (raw_env)"
     section = "Server Mechanics"
     cli = ("--root-path",)
     meta = "STRING"
@@ -267,6 +289,7 @@ class RootPath(_Ignored):
 
 class Protocol(_Ignored):
     name = "protocol"
+    lost = "the uWSGI protocol is not served: only HTTP is (a uwsgi_pass proxy cannot connect)"
     section = "Server Mechanics"
     cli = ("--protocol",)
     meta = "STRING"
@@ -277,6 +300,7 @@ class Protocol(_Ignored):
 
 class UwsgiAllowIPs(_Ignored):
     name = "uwsgi_allow_ips"
+    lost = "the uWSGI protocol is not served: nothing to allow"
     section = "Server Mechanics"
     cli = ("--uwsgi-allow-from",)
     meta = "STRING"

@@ -87,6 +87,10 @@ class CaptureOutput(_Logging):
 
 class LoggerClass(_Logging):
     name = "logger_class"
+    lost = (
+            "this class is not used: fastwsgi's own loggers (also named gunicorn.error and "
+            "gunicorn.access) are set up from the logging settings, logconfig_dict included"
+    )
     cli = ("--logger-class",)
     meta = "STRING"
     validator = v.validate_class

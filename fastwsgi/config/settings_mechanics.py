@@ -128,6 +128,7 @@ class Pidfile(_Mechanics):
 
 class WorkerTmpDir(_Mechanics):
     name = "worker_tmp_dir"
+    lost = "nothing: heartbeats are in shared memory, with no file to place"
     cli = ("--worker-tmp-dir",)
     meta = "DIR"
     validator = v.validate_string
@@ -287,6 +288,7 @@ class _Ignored(_Mechanics):
 
 class Paste(_Ignored):
     name = "paste"
+    lost = "a PasteDeploy app is not loaded: give the app as module:app"
     cli = ("--paste", "--paster")
     meta = "STRING"
     validator = v.validate_string
@@ -298,6 +300,7 @@ class Paste(_Ignored):
 
 class RawPasteGlobalConf(_Ignored):
     name = "raw_paste_global_conf"
+    lost = "a PasteDeploy app is not loaded: give the app as module:app"
     cli = ("--paste-global",)
     action = "append"
     meta = "CONF"
@@ -339,6 +342,7 @@ class ProxyAllowIPs(_Mechanics):
 
 class PermitObsoleteFolding(_Ignored):
     name = "permit_obsolete_folding"
+    lost = "folded header lines are still refused with 400 (a request smuggling vector)"
     cli = ("--permit-obsolete-folding",)
     action = "store_true"
     validator = v.validate_bool
@@ -350,6 +354,7 @@ class PermitObsoleteFolding(_Ignored):
 
 class StripHeaderSpaces(_Ignored):
     name = "strip_header_spaces"
+    lost = "a space before the colon is still refused with 400 (a request smuggling vector)"
     cli = ("--strip-header-spaces",)
     action = "store_true"
     validator = v.validate_bool
@@ -378,6 +383,7 @@ class PermitUnconventionalHTTPMethod(_Mechanics):
 
 class PermitUnconventionalHTTPVersion(_Ignored):
     name = "permit_unconventional_http_version"
+    lost = "only HTTP/1.x is served: other versions get 505 (HTTP/1.2 and up are answered as 1.1)"
     cli = ("--permit-unconventional-http-version",)
     action = "store_true"
     validator = v.validate_bool
@@ -406,6 +412,7 @@ class CasefoldHTTPMethod(_Mechanics):
 
 class HeaderMap(_Ignored):
     name = "header_map"
+    lost = "only gunicorn's default, 'drop', is built: header names with '_' are always dropped"
     cli = ("--header-map",)
     meta = "STRING"
     validator = v.validate_choice("drop", "refuse", "dangerous")
@@ -475,6 +482,7 @@ class Reload(_Debugging):
 
 class ReloadEngine(_Debugging):
     name = "reload_engine"
+    lost = "files are polled once a second in every case (no inotify)"
     cli = ("--reload-engine",)
     meta = "STRING"
     validator = v.validate_choice("auto", "poll", "inotify")
@@ -503,6 +511,7 @@ class ReloadExtraFiles(_Debugging):
 
 class Spew(_Debugging):
     name = "spew"
+    lost = "no line-by-line trace is printed"
     cli = ("--spew",)
     action = "store_true"
     validator = v.validate_bool

@@ -211,3 +211,43 @@ def test_process_titles_out_of_the_box(start: Start) -> None:
     # Named after the app, as gunicorn's default_proc_name.
     wait_for(lambda: _cmdline(default.pid) == "fastwsgi: master [tests.apps.master_apps:app]",
              what="the master's title, named after the app")
+
+
+# ---- HUP and the logging set-up ---------------------------------------------------------
+
+
+def test_hup_reruns_the_logging_setup_and_keeps_it_when_broken(start: Start,
+                                                               tmp_path: Path) -> None:
+    """gunicorn 26: a HUP applies new handlers, formats and levels; a broken
+    logging config is refused with one line, and the logging stays as it was."""
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    conf = tmp_path / "logs.conf.py"
+    conf.write_text(f"errorlog = {str(first)!r}\nloglevel = 'info'\n")
+    run = start("-c", str(conf))
+    run.wait_log("Booting worker with pid", log=first)
+    conf.write_text(
+        "loglevel = 'warning'\n"
+        "logconfig_dict = {'version': 1, 'disable_existing_loggers': False,\n"
+        "    'formatters': {'mine': {'format': 'MINE %(levelname)s %(message)s'}},\n"
+        f"    'handlers': {{'second': {{'class': 'logging.FileHandler', 'filename': {str(second)!r},\n"
+        "                               'formatter': 'mine'}},\n"
+        "    'loggers': {'fastwsgi.error': {'handlers': ['second'], 'level': 'WARNING',\n"
+        "                                   'propagate': False}}}\n")
+    old_worker = run.worker_pid()
+    run.send(signal.SIGHUP)
+    # The new worker logs through the new handler, in its format, at its level.
+    wait_for(lambda: run.worker_pid() != old_worker, what="the reloaded worker")
+    wait_for(lambda: run.get("/log?msg=after-first-hup")[0] == 200
+             and second.exists() and "MINE WARNING after-first-hup" in second.read_text(),
+             what="the app's warning through the new handler")
+    assert "[INFO]" not in second.read_text() and "MINE INFO" not in second.read_text()
+    assert "after-first-hup" not in first.read_text()
+    conf.write_text(conf.read_text().replace("logging.FileHandler", "logging.NoSuchHandler"))
+    reloaded_worker = run.worker_pid()
+    run.send(signal.SIGHUP)
+    wait_for(lambda: second.exists() and "MINE ERROR Reload failed: invalid logconfig_dict"
+             in second.read_text(), what="the refusal, through the logging in force")
+    assert run.worker_pid() == reloaded_worker  # the workers never changed
+    assert run.get("/log?msg=still-here")[0] == 200
+    wait_for(lambda: "MINE WARNING still-here" in second.read_text(), what="the same logging")
+    assert run.proc.poll() is None
