@@ -533,6 +533,7 @@ cdef class Connection:
             self.server._forget(self.fd)
             self.fd = -1
         self.sr.write_cb = None
+        drop_early_hints(self)
         self.environ = None
         self.zbody = None
         fw_buf_free(&self.rbuf)

@@ -154,6 +154,7 @@ cdef dict request_environ(Connection c):
         environ["REMOTE_PORT"] = c.remote_port
     if c.tls_environ:
         environ.update(c.tls_environ)
+    environ["wsgi.early_hints"] = early_hints_for(c)
     if c.environ_seen:
         # A second request: the connection is kept alive, so its own template
         # pays for itself from the next request on.  (Made at the first, it

@@ -98,6 +98,7 @@ cdef class Connection:
     cdef str remote_port         # REMOTE_PORT, or None (a unix-socket peer has none)
     cdef dict environ
     cdef dict cur_environ
+    cdef object hints            # wsgi.early_hints (engine/early_hints.pyx), from the first request
     cdef bint keep_alive
     cdef bint http10
     cdef bint is_head

@@ -5,6 +5,10 @@
 ``/sleep?s=N``   sleep N seconds, then answer (an in-flight request)
 ``/hang``        sleep forever (a stuck worker, for --timeout)
 ``/stream-hang`` stream one chunk, then sleep forever (stuck after the head is out)
+``/hints?n=N&wait=PATH`` send N 103 Early Hints (a Link each), then wait (at most
+                 10 s) for the file PATH to exist before answering; ``bad=1``: try a
+                 CR LF in a hint and answer with the error; ``late=1``: hint after
+                 the response's first chunk
                  (both take ``&mark=PATH``: a file created once the app runs)
 ``/alloc?mb=N``  keep N more MB allocated in this worker (for max_worker_memory)
 ``/env?k=NAME``  the value of os.environ[NAME]
@@ -49,6 +53,8 @@ def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]
     if "mark" in q:
         with open(q["mark"], "w") as f:
             f.write(str(os.getpid()))
+    if path == "/hints":
+        return _hints(environ, start_response, q)
     if path == "/stream-hang":
         start_response("200 OK", [("Content-Type", "text/plain")])
         return _first_then_hang()
@@ -72,6 +78,34 @@ def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]
     start_response("200 OK", [("Content-Type", "text/plain"),
                               ("Content-Length", str(len(body)))])
     return [body]
+
+
+def _hints(environ: Environ, start_response: Callable[..., Any],
+           q: dict[str, str]) -> Iterable[bytes]:
+    hint = environ["wsgi.early_hints"]
+    if q.get("bad"):
+        try:
+            hint([("Link", "</a.css>\r\nSet-Cookie: evil=1")])
+        except ValueError as exc:
+            body = f"refused: {exc}".encode()
+            start_response("200 OK", [("Content-Length", str(len(body)))])
+            return [body]
+    if q.get("late"):
+        start_response("200 OK", [("Content-Length", "4")])
+        return _hint_after_first_chunk(hint)
+    for i in range(int(q.get("n", "1"))):
+        hint([("Link", f"</s{i}.css>; rel=preload; as=style"), (b"X-Hint", b" n ")])
+    deadline = time.monotonic() + 10
+    while "wait" in q and not os.path.exists(q["wait"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    start_response("200 OK", [("Content-Length", "2")])
+    return [b"ok"]
+
+
+def _hint_after_first_chunk(hint: Callable[..., Any]) -> Iterator[bytes]:
+    yield b"la"
+    hint([("Link", "</late.css>; rel=preload")])
+    yield b"te"
 
 
 def _first_then_hang() -> Iterator[bytes]:

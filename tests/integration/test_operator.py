@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,11 +100,13 @@ def test_gunicorn_lines_with_each_process_pid(start: Start) -> None:
     """`Booting worker` and `Worker exiting` come from the worker (its pid in
     the [pid] field); `Handling signal` and `Shutting down: Master` from the
     master, at INFO on a normal stop."""
-    run = start("--workers", "2")
-    booted = run.wait_log(r"\[(\d+)\] \[INFO\] Booting worker with pid: (\d+)", 2)
+    run = start("--workers", "1")
+    booted = run.wait_log(r"\[(\d+)\] \[INFO\] Booting worker with pid: (\d+)")
     workers = {int(m.group(2)) for m in booted}
-    assert {int(m.group(1)) for m in booted} == workers
-    assert set(run.workers()) == workers
+    assert {int(m.group(1)) for m in booted} == workers == set(run.workers())
+    # Serving: its handlers are in place (a worker TERMed while it boots dies
+    # of the signal, as gunicorn's does, with no last line).
+    assert {run.worker_pid()} == workers
     assert run.stop(signal.SIGTERM) == 0
     text = run.log_text()
     assert f"[{run.pid}] [INFO] Handling signal: term" in text
@@ -251,3 +254,68 @@ def test_hup_reruns_the_logging_setup_and_keeps_it_when_broken(start: Start,
     assert run.get("/log?msg=still-here")[0] == 200
     wait_for(lambda: "MINE WARNING still-here" in second.read_text(), what="the same logging")
     assert run.proc.poll() is None
+
+
+def test_an_ignored_setting_warns_what_is_lost(start: Start, tmp_path: Path) -> None:
+    conf = tmp_path / "h2.conf.py"
+    conf.write_text("http_protocols = 'h2,h1'\nspew = True\n")
+    run = start("-c", str(conf))
+    run.wait_log(r"Booting worker with pid")
+    text = run.log_text()
+    assert ("[WARNING] Setting 'http_protocols' is ignored (not built in fastwsgi): HTTP/2 is "
+            "not served: clients will use HTTP/1.1") in text, text
+    assert "[WARNING] Setting 'spew' is ignored (not built in fastwsgi): no line-by-line trace" \
+        in text
+    assert run.get("/")[0] == 200
+
+
+# ---- wsgi.early_hints (gunicorn 26) --------------------------------------------------------
+
+HINT = (b"HTTP/1.1 103 Early Hints\r\nLink: </s%d.css>; rel=preload; as=style\r\n"
+        b"X-Hint: n\r\n\r\n")
+
+
+def _read_until(sock: socket.socket, marker: bytes, have: bytes = b"") -> bytes:
+    while marker not in have:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"closed before {marker!r}: {have!r}")
+        have += chunk
+    return have
+
+
+@pytest.mark.parametrize("args", [(), ("--threads", "2")], ids=["inline", "threads"])
+def test_early_hints_go_out_before_the_response(start: Start, tmp_path: Path,
+                                                args: tuple[str, ...]) -> None:
+    run = start(*args)
+    with run.connect() as sock:
+        for round_ in range(2):  # the second request on the kept connection too
+            go = tmp_path / f"go{round_}"
+            sock.sendall(f"GET /hints?n=2&wait={go} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            # Both 103s arrive while the app is still waiting: they are sent first.
+            got = _read_until(sock, HINT % 1)
+            assert got == HINT % 0 + HINT % 1, got
+            go.write_text("")
+            got = _read_until(sock, b"\r\n\r\nok")
+            assert got.startswith(b"HTTP/1.1 200 OK\r\n") and got.count(b"HTTP/1.1") == 1, got
+
+
+def test_early_hints_not_for_http10_nor_after_the_head(start: Start) -> None:
+    run = start()
+    with run.connect() as sock:
+        sock.sendall(b"GET /hints?n=1 HTTP/1.0\r\n\r\n")
+        got = _read_until(sock, b"\r\n\r\nok")
+        assert got.startswith(b"HTTP/1.1 200 OK\r\n") and b"103" not in got, got
+    with run.connect() as sock:
+        sock.sendall(b"GET /hints?late=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = _read_until(sock, b"late")
+        assert got.startswith(b"HTTP/1.1 200 OK\r\n") and b"103" not in got, got
+
+
+def test_early_hints_refuse_a_response_splitting_value(start: Start) -> None:
+    run = start()
+    with run.connect() as sock:
+        sock.sendall(b"GET /hints?bad=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = _read_until(sock, b"CR, LF or NUL in its value")
+        assert got.startswith(b"HTTP/1.1 200 OK\r\n"), got
+        assert b"103" not in got and b"evil" not in got, got

@@ -187,6 +187,16 @@ def test_hooks_have_gunicorn_arities_and_noop_defaults() -> None:
     assert cfg.post_request(None, None, None, None) is None
 
 
+def test_every_ignored_setting_says_what_is_lost() -> None:
+    """The warning line of an accepted-but-ignored setting says what the user
+    loses; every such setting has that text, and only those do."""
+    for cls in KNOWN_SETTINGS:
+        if cls.implemented:
+            assert not cls.lost, cls.name
+        else:
+            assert len(cls.lost) > 20 and not cls.lost.endswith("."), cls.name
+
+
 def test_ignored_settings_include_paste() -> None:
     ignored = set(ignored_setting_names())
     expected = {
