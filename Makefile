@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.deps-installed
 SOURCES := $(wildcard fastwsgi/*.pyx fastwsgi/*.pxd fastwsgi/engine/*.pyx fastwsgi/engine/*.pxd fastwsgi/includes/*.pxd csrc/*.c csrc/*.h) setup.py pyproject.toml
 
-.PHONY: serve test asan build bench bench-quick bench-micro debug clean lint
+.PHONY: serve test test-epoll asan build bench bench-quick bench-micro debug clean lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,14 @@ fastwsgi/.built: $(STAMP) $(SOURCES)
 serve: build
 	$(PY) -m fastwsgi examples.hello:app --bind 127.0.0.1:8000
 
+# The suite on the default backend (io_uring where the kernel allows it), and
+# again with the workers forced onto epoll (FASTWSGI_IO_BACKEND sets the
+# io_backend setting's default): both backends pass the same tests.
 test: build
 	$(PY) -m pytest -q
+
+test-epoll: build
+	FASTWSGI_IO_BACKEND=epoll $(PY) -m pytest -q
 
 # The engine built with ASan + UBSan in build/asan/ (the build in fastwsgi/ is
 # left alone), and the request corpus, the fuzz invariants and the engine tests

@@ -25,32 +25,35 @@ if WERROR:
 macros = [("FASTWSGI_DEBUG", "1")] if DEBUG else [("NDEBUG", "1")]
 
 
-# -- TLS: csrc/fw_tls.c links the system's libssl, found with pkg-config ----
-def openssl_flags():
-    """(include dirs, library dirs, libraries) of libssl, or exit with one line."""
-    fix = "install pkg-config and libssl-dev (Debian/Ubuntu: apt-get install pkg-config libssl-dev)"
+# -- System libraries found with pkg-config: libssl (csrc/fw_tls.c, TLS) and
+# liburing (csrc/fw_uring.c, the io_uring backend) ---------------------------
+def pkg_flags(package, what, debian):
+    """(include dirs, library dirs, libraries) of a pkg-config package, or
+    exit with one line saying what to install."""
+    fix = f"install pkg-config and {debian} (Debian/Ubuntu: apt-get install pkg-config {debian})"
     if shutil.which("pkg-config") is None:
         sys.exit(f"fastwsgi build: pkg-config not found; {fix}")
     try:
-        out = subprocess.run(["pkg-config", "--cflags", "--libs", "openssl"], check=True,
+        out = subprocess.run(["pkg-config", "--cflags", "--libs", package], check=True,
                              capture_output=True, text=True).stdout.split()
     except subprocess.CalledProcessError:
-        sys.exit(f"fastwsgi build: pkg-config does not find openssl (libssl); {fix}")
+        sys.exit(f"fastwsgi build: pkg-config does not find {package} ({what}); {fix}")
     return ([f[2:] for f in out if f.startswith("-I")], [f[2:] for f in out if f.startswith("-L")],
             [f[2:] for f in out if f.startswith("-l")])
 
 
-ssl_includes, ssl_libdirs, ssl_libs = openssl_flags()
+ssl_includes, ssl_libdirs, ssl_libs = pkg_flags("openssl", "libssl", "libssl-dev")
+uring_includes, uring_libdirs, uring_libs = pkg_flags("liburing", "liburing", "liburing-dev")
 # ---------------------------------------------------------------------------
 
 core = Extension(
     "fastwsgi._core",
     sources=["fastwsgi/_core.pyx"] + sorted(glob.glob("csrc/*.c")),
-    include_dirs=["csrc"] + ssl_includes,
-    library_dirs=ssl_libdirs,
+    include_dirs=["csrc"] + ssl_includes + uring_includes,
+    library_dirs=ssl_libdirs + uring_libdirs,
     define_macros=macros,
     extra_compile_args=cflags,
-    libraries=["dl"] + ssl_libs,
+    libraries=["dl"] + ssl_libs + uring_libs,
     depends=sorted(glob.glob("csrc/*.h") + glob.glob("fastwsgi/engine/*.pyx")
                    + glob.glob("fastwsgi/engine/*.pxd") + ["fastwsgi/_core.pxd"]
                    + glob.glob("fastwsgi/includes/*.pxd")),

@@ -95,6 +95,13 @@ def _ours_base(app: str, port: int, workers: int, tmp: Path) -> Launch:
     return Launch(launch.argv, Path(tree), launch.env, {})
 
 
+def _ours_epoll(app: str, port: int, workers: int, tmp: Path) -> Launch:
+    """Ours forced onto the epoll backend (fastwsgi itself picks io_uring where it can)."""
+    launch = _ours(app, port, workers, tmp)
+    launch.argv += ["--io-backend", "epoll"]
+    return launch
+
+
 def _gunicorn(worker_class: str, parser: str) -> Callable[[str, int, int, Path], Launch]:
     def build(app: str, port: int, workers: int, tmp: Path) -> Launch:
         return _peer_launch(
@@ -301,6 +308,14 @@ PEERS: list[Peer] = [
         (),
         None,
         _ours_base,
+    ),
+    Peer(
+        "fastwsgi-epoll",
+        "this project with --io-backend epoll (fastwsgi uses io_uring where the kernel allows)",
+        PROJECT_PY.parent.parent,
+        (),
+        None,
+        _ours_epoll,
     ),
     Peer(
         "nginx",

@@ -11,6 +11,8 @@ from fastwsgi.includes.csrc cimport *
 from fastwsgi.includes.python cimport *
 from fastwsgi.includes.tls cimport *
 from fastwsgi.includes.checked cimport *
+from fastwsgi.includes.uring cimport *
 
 include "engine/parts.pxd"
 include "engine/server.pxd"
+include "engine/uring.pxd"

@@ -32,7 +32,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE, PyBytes_FromStri
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.unicode cimport PyUnicode_DecodeLatin1
 from libc.string cimport memcpy, memchr, memcmp, memset
-from libc.stdlib cimport malloc, realloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free
 from libc.stdio cimport snprintf
 
 
@@ -59,6 +59,7 @@ include "engine/executors.pyx"
 include "engine/greenlets.pyx"
 include "engine/loop.pyx"
 include "engine/abandon.pyx"
+include "engine/uring.pyx"
 
 
 def _self_test():

@@ -200,6 +200,36 @@ class WorkerConnections(_WorkerProcesses):
         """
 
 
+class IoBackend(_WorkerProcesses):
+    name = "io_backend"
+    engine = True
+    cli = ("--io-backend",)
+    meta = "STRING"
+    validator = v.validate_choice("auto", "epoll", "io_uring")
+    default = "auto"
+    default_doc = "'auto', or $FASTWSGI_IO_BACKEND when set"
+    env_var = "FASTWSGI_IO_BACKEND"
+    desc = """\
+        The workers' I/O backend: ``auto``, ``epoll`` or ``io_uring``.
+
+        fastwsgi only. ``auto`` uses io_uring where the kernel allows it (Linux
+        6.0 or later, ``kernel.io_uring_disabled`` 0 and no seccomp profile
+        refusing it), else epoll; each worker logs one line saying which
+        backend it runs and why. With io_uring a worker accepts and receives
+        with multishot requests into a ring of provided buffers and sends the
+        responses of each loop turn in the same ``io_uring_enter`` that waits
+        for the next events. ``io_uring`` refuses to start a worker where it is
+        not available. TLS listeners and the ``gevent``/``eventlet`` worker
+        classes always use epoll, as the line says. The environment variable
+        ``FASTWSGI_IO_BACKEND`` sets the default (the test suite runs under
+        both backends this way).
+        """
+
+    @classmethod
+    def initial(cls, environ: Mapping[str, str]) -> Any:
+        return environ.get("FASTWSGI_IO_BACKEND", cls.default)
+
+
 class MaxRequests(_WorkerProcesses):
     name = "max_requests"
     engine = True

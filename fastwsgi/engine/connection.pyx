@@ -301,31 +301,8 @@ cdef class Connection:
         return n
 
     cdef int _want(self, uint32_t events) except -1:
-        """Wait for `events` on the socket (0: for nothing but errors).
-
-        A connection joins the epoll set only when it first has to wait.
-        One whose request came with the accept (TCP_DEFER_ACCEPT) and whose
-        response went out at once, as with `Connection: close`, is closed
-        without ever costing an epoll_ctl (nor its undoing in close())."""
-        cdef epoll_event ev
-        if self.transport == TR_TLS:
-            events |= self.tls_cross
-            if events & EPOLLIN:
-                tls_input_waits(self)
-        if self.fd < 0 or (self.watched and events == self.interest):
-            return 0
-        ev.events = events
-        ev.data.u64 = <uint64_t>self.fd
-        if self.watched:
-            epoll_ctl(self.server.epfd, EPOLL_CTL_MOD, self.fd, &ev)
-        elif epoll_ctl(self.server.epfd, EPOLL_CTL_ADD, self.fd, &ev) < 0:
-            # Out of epoll watches (ENOSPC) or memory: a socket nobody
-            # watches cannot be served.
-            self.close()
-            return 0
-        self.watched = True
-        self.interest = events
-        return 0
+        """Wait for `events` on the socket (0: for nothing but errors); see tr_want."""
+        return tr_want(self, events)
 
     cdef int _drive(self) except -1:
         """Make all the progress possible without blocking."""

@@ -91,6 +91,7 @@ cdef class Server:
         self.timing = on_response is not None
         self.tick = tick
         self.threads = s.threads
+        self.io_backend = s.io_backend
         self.counters = attach_counters(counters, self)
         if self.counters != NULL:
             self.counters.threads = <uint64_t>s.threads
@@ -120,6 +121,7 @@ cdef class Server:
             self.tls_client_certs = tls.verify_mode != FW_TLS_CERT_NONE
             url_scheme = "https"
         multiprocess = s.multiprocess
+        self.multiprocess = multiprocess
         threads = s.threads
         multithread = multithread or threads > 1 or greenlets is not None
         self.base_environs = []
@@ -252,9 +254,15 @@ cdef class Server:
         cdef uint64_t key
         cdef Connection conn
         cdef epoll_event ev
-        self.epfd = epoll_create1(EPOLL_CLOEXEC)
-        if self.epfd < 0:
-            raise_errno()
+        # The I/O backend, chosen in the worker (a ring is not shared across
+        # fork): io_uring where the kernel allows it, else epoll.
+        self.uring, why = choose_backend(self, self.io_backend, self.greenlet_hub is not None)
+        self.error_logger.info("I/O backend: %s (%s)",
+                               "epoll" if self.uring is None else "io_uring", why)
+        if self.uring is None:
+            self.epfd = epoll_create1(EPOLL_CLOEXEC)
+            if self.epfd < 0:
+                raise_errno()
         for sock in self.listeners:
             sock.setblocking(False)
         self._listen(True)
@@ -262,22 +270,33 @@ cdef class Server:
             self.executor = GreenPool(self.greenlet_hub, self.max_conns)
         elif self.threads > 1:
             self.executor = ThreadPool(self.threads)
-            ev.events = EPOLLIN
-            ev.data.u64 = EXECUTOR_KEY
-            epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.executor.efd, &ev)
+            if self.uring is not None:
+                self.uring.watch_executor(self.executor.efd)
+            else:
+                ev.events = EPOLLIN
+                ev.data.u64 = EXECUTOR_KEY
+                epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.executor.efd, &ev)
         if self.board_bell is not None:
-            ev.events = EPOLLIN
-            ev.data.u64 = BELL_KEY
-            epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.board_bell.fileno(), &ev)
+            if self.uring is not None:
+                self.uring.watch_bell(self.board_bell.fileno())
+            else:
+                ev.events = EPOLLIN
+                ev.data.u64 = BELL_KEY
+                epoll_ctl(self.epfd, EPOLL_CTL_ADD, self.board_bell.fileno(), &ev)
         self.next_sweep = self.now_ms + 1000
         try:
-            while not (self.stopping and (self.nconns == 0 or self.now_ms >= self.stop_deadline)):
+            while not (self.stopping and (
+                    (self.nconns == 0 and (self.uring is None or self.uring.zombies == self.uring.accepts == 0))
+                    or self.now_ms >= self.stop_deadline)):
                 timeout = 1000 if not self.stopping else 100
                 if self.tls_ready:
                     timeout = 0
                 elif self.balance_paused:
                     timeout = BALANCE_POLL_MS
-                if self.executor is None:
+                if self.uring is not None:
+                    self.uring.turn(timeout)
+                    n = 0
+                elif self.executor is None:
                     n = epoll_wait(self.epfd, self.events, MAX_EVENTS, timeout)
                 else:
                     n = self.executor.wait(self, timeout)
@@ -314,6 +333,9 @@ cdef class Server:
                 PyErr_CheckSignals()
         finally:
             self._close_all()
+            if self.uring is not None:
+                self.uring.teardown()
+                self.uring = None
             if self.executor is not None:
                 self.executor.shutdown()
                 self.executor = None
@@ -391,7 +413,7 @@ cdef class Server:
         if not self.stopping:
             self.stopping = True
             self.stop_deadline = self.now_ms + (self.graceful_timeout_ms if graceful else 0)
-            if self.epfd >= 0:
+            if self.epfd >= 0 or self.uring is not None:
                 self._listen(False)
             self.next_sweep = self.now_ms  # close idle connections right away
         if not graceful:
@@ -406,6 +428,8 @@ cdef class Server:
             return 0
         self.accepting = on
         self._publish()
+        if self.uring is not None:
+            return self.uring.listen(on)
         for i, sock in enumerate(self.listeners):
             ev.events = EPOLLIN | EPOLLEXCLUSIVE
             ev.data.u64 = LISTENER_BIT | <uint64_t>i
@@ -419,10 +443,8 @@ cdef class Server:
     cdef int _accept(self, int index) except -1:
         cdef sockaddr_storage addr
         cdef socklen_t alen
-        cdef int fd, one = 1, k
+        cdef int fd, k
         cdef int lfd = self.listeners[index].fileno()
-        cdef bint deferred = self.defer_accept[index]
-        cdef Connection conn
         for k in range(ACCEPT_BATCH):
             if self._executor_full() or (self.nconns >= self.max_conns
                                          and not self._evict_idle()):
@@ -438,35 +460,7 @@ cdef class Server:
                 if errno == EMFILE or errno == ENFILE or errno == ENOBUFS or errno == ENOMEM:
                     self.error_logger.error("accept() failed: %s", os.strerror(errno))
                 return 0
-            if self.nodelay_per_socket[index] and (addr.ss_family == AF_INET
-                                                   or addr.ss_family == AF_INET6):
-                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
-            conn = Connection.__new__(Connection)
-            remote, port = _peer(&addr, alen)
-            # A unix-socket peer has no port: REMOTE_PORT is left out, as in
-            # gunicorn; it is the local proxy, so it is trusted.
-            conn._init(self, fd, self.base_environs[index], remote, port or None,
-                       not remote or self.forwarded_policy.allows(remote),
-                       self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)),
-                       addr.ss_family == AF_UNIX)
-            if self.tls_ctx != NULL:
-                tls_begin(conn, self)
-            while len(self.conns) <= fd:
-                self.conns.extend([None] * (len(self.conns) + 64))
-            self.conns[fd] = conn
-            self.nconns += 1
-            if self.counters != NULL:
-                self.counters.connections += 1
-                self.counters.connections_open = <uint64_t>self.nconns
-            self._publish()
-            if deferred:
-                # TCP_DEFER_ACCEPT: the kernel hands us the connection once
-                # the request's first bytes are there, so read them now
-                # rather than after another epoll_wait; the connection joins
-                # the epoll set only if it has to wait (Connection._want).
-                self._service(conn, EPOLLIN)
-            else:
-                conn._want(EPOLLIN)
+            self._adopt(index, fd, &addr, alen)
             if self.board != NULL:
                 # Workers sharing the listener: take connections while this
                 # one is within its share; above it, step aside and ring the
@@ -476,6 +470,60 @@ cdef class Server:
                 self._balance()
                 if self.balance_paused:
                     return 0
+        return 0
+
+    cdef int _uring_accepted(self, int index, int fd) except -1:
+        """A connection the io_uring backend's multishot accept took: it is
+        served whatever the worker's room (the kernel already accepted it),
+        and a full worker then stops accepting, as _accept does."""
+        cdef sockaddr_storage addr
+        cdef socklen_t alen = sizeof(addr)
+        if getpeername(fd, <sockaddr *>&addr, &alen) < 0:
+            close(fd)  # the peer is gone already (ENOTCONN)
+            return 0
+        self._adopt(index, fd, &addr, alen)
+        if self._executor_full() or (self.nconns >= self.max_conns and not self._evict_idle()):
+            self._listen(False)
+        elif self.board != NULL:
+            self._balance()
+        return 0
+
+    cdef int _adopt(self, int index, int fd, sockaddr_storage *addr, socklen_t alen) except -1:
+        """Make an accepted socket a Connection and read its request."""
+        cdef int one = 1
+        cdef bint deferred = self.defer_accept[index]
+        cdef Connection conn
+        if self.nodelay_per_socket[index] and (addr.ss_family == AF_INET
+                                               or addr.ss_family == AF_INET6):
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))
+        conn = Connection.__new__(Connection)
+        remote, port = _peer(addr, alen)
+        # A unix-socket peer has no port: REMOTE_PORT is left out, as in
+        # gunicorn; it is the local proxy, so it is trusted.
+        conn._init(self, fd, self.base_environs[index], remote, port or None,
+                   not remote or self.forwarded_policy.allows(remote),
+                   self.proxy_mode != "off" and (not remote or self.proxy_policy.allows(remote)),
+                   addr.ss_family == AF_UNIX)
+        if self.tls_ctx != NULL:
+            tls_begin(conn, self)
+        elif self.uring is not None:
+            self.uring.attach(conn)
+        while len(self.conns) <= fd:
+            self.conns.extend([None] * (len(self.conns) + 64))
+        self.conns[fd] = conn
+        self.nconns += 1
+        if self.counters != NULL:
+            self.counters.connections += 1
+            self.counters.connections_open = <uint64_t>self.nconns
+        self._publish()
+        if deferred:
+            # TCP_DEFER_ACCEPT: the kernel hands us the connection once
+            # the request's first bytes are there, so read them now
+            # rather than after another epoll_wait; the connection joins
+            # the epoll set only if it has to wait (Connection._want).
+            self._service(conn, EPOLLIN)
+        else:
+            conn._want(EPOLLIN)
         return 0
 
 
@@ -534,6 +582,8 @@ cdef class Server:
                     c.close_idle()
                 else:
                     check_timeout(c, self.now_ms)
+        if self.uring is not None:
+            self.uring.sweep()
         self._publish()
         self._balance()
         if not self.accepting and not self.stopping and not self._executor_full() and (

@@ -28,6 +28,7 @@ cdef enum Phase:
 cdef enum Transport:
     TR_PLAIN = 0
     TR_TLS = 1       # OpenSSL session `tls` over the socket (engine/tls.pyx)
+    TR_URING = 2     # the socket through the worker's io_uring (engine/uring.pyx)
 
 # One request header as offsets into the request head (engine/environ.pyx).
 cdef struct HeaderSpan:
@@ -187,6 +188,9 @@ cdef class Server:
     cdef list defer_accept
     cdef list nodelay_per_socket
     cdef readonly int epfd
+    cdef Uring uring             # the io_uring backend, or None (epoll: epfd)
+    cdef str io_backend          # the setting: auto, epoll or io_uring
+    cdef bint multiprocess       # other workers share the listeners
     cdef list conns              # Connection by fd, None where there is none
     cdef readonly int nconns
     cdef int max_conns
@@ -258,6 +262,8 @@ cdef class Server:
     cdef int _begin_stop(self, bint graceful) except -1
     cdef int _listen(self, bint on) except -1
     cdef int _accept(self, int index) except -1
+    cdef int _adopt(self, int index, int fd, sockaddr_storage *addr, socklen_t alen) except -1
+    cdef int _uring_accepted(self, int index, int fd) except -1
     cdef bint _executor_full(self) noexcept
     cdef int _room_freed(self) except -1
     cdef void _publish(self) noexcept

@@ -12,6 +12,7 @@ default or a name.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastwsgi.config import engine_settings_list, invalid_value_message
@@ -28,7 +29,12 @@ def defaults() -> dict[str, Any]:
     """Every engine setting's default, validated once (copied per caller)."""
     global _defaults
     if _defaults is None:
-        _defaults = {cls.name: cls.validate(cls.initial({})) for cls in engine_settings_list()}
+        # fastwsgi's own variables (FASTWSGI_IO_BACKEND) set the default of
+        # fastwsgi.run() too; the others (PORT, FORWARDED_ALLOW_IPS, ...) are
+        # the command line's, as in gunicorn.
+        _defaults = {cls.name: cls.validate(cls.initial(
+            os.environ if (cls.env_var or "").startswith("FASTWSGI_") else {}))
+            for cls in engine_settings_list()}
     return dict(_defaults)
 
 

@@ -10,7 +10,10 @@
 # touches Python objects: they run with the GIL held but could drop it.
 #
 # Transports.  Each call dispatches on Connection.transport.  TR_PLAIN is the
-# kernel socket.  A TLS transport adds its branch to each tr_* call
+# kernel socket.  TR_URING is the kernel socket through the worker's io_uring
+# (engine/uring.pyx): tr_recv takes bytes its multishot recv received,
+# tr_send/tr_sendv queue bytes for the send SQEs of the loop's next turn,
+# and tr_want arms the ring's requests instead of epoll's interest.  A TLS transport adds its branch to each tr_* call
 # (SSL_read / SSL_write / SSL_shutdown, its want-read/want-write mapped to
 # IO_AGAIN); tr_sendfile already falls back to pread + tr_send for any
 # transport that cannot hand file pages to the kernel, which is what TLS
@@ -38,6 +41,8 @@ cdef inline ssize_t _io_result(ssize_t n) noexcept:
 cdef inline ssize_t tr_recv(Connection c, char *buf, size_t n) noexcept:
     """Receive up to n bytes into buf."""
     cdef ssize_t r
+    if c.transport == TR_URING:
+        return c.server.uring.recv_into(c, buf, n)
     if c.transport == TR_TLS:
         return tls_recv(c, buf, n)
     while True:
@@ -54,6 +59,8 @@ cdef inline ssize_t tr_recv(Connection c, char *buf, size_t n) noexcept:
 cdef inline ssize_t tr_send(Connection c, const char *p, size_t n) noexcept:
     """Send up to n bytes from p."""
     cdef ssize_t r
+    if c.transport == TR_URING:
+        return c.server.uring.queue_send(c, p, n)
     if c.transport == TR_TLS:
         return tls_send(c, p, n)
     while True:
@@ -68,7 +75,18 @@ cdef inline ssize_t tr_send(Connection c, const char *p, size_t n) noexcept:
 cdef ssize_t tr_sendv(Connection c, iovec *iov, int niov) noexcept:
     """Send the buffers of iov in order, as far as the socket takes them."""
     cdef msghdr msg
-    cdef ssize_t r
+    cdef ssize_t r, sent
+    cdef int i
+    if c.transport == TR_URING:
+        sent = 0
+        for i in range(niov):
+            r = c.server.uring.queue_send(c, <const char *>iov[i].iov_base, iov[i].iov_len)
+            if r < 0:
+                return r if sent == 0 else sent
+            sent += r
+            if <size_t>r < iov[i].iov_len:
+                break
+        return sent
     if c.transport == TR_TLS:
         return tls_sendv(c, iov, niov)
     memset(&msg, 0, sizeof(msg))
@@ -89,7 +107,11 @@ cdef ssize_t tr_sendfile(Connection c, int in_fd, off_t *offset, size_t n) noexc
     cdef ssize_t r
     if n > SENDFILE_MAX:
         n = SENDFILE_MAX
-    if c.transport == TR_PLAIN:
+    if c.transport == TR_URING and c.server.uring.output_pending(c):
+        # The head (and anything before the file) goes out first, through
+        # the ring; then the file with sendfile(2) itself.
+        return IO_AGAIN
+    if c.transport == TR_PLAIN or c.transport == TR_URING:
         while True:
             r = sendfile(c.fd, in_fd, offset, n)
             if r >= 0:
@@ -129,16 +151,52 @@ cdef ssize_t _copy_file(Connection c, int in_fd, off_t *offset, size_t n) noexce
 
 cdef inline int tr_shutdown_write(Connection c) noexcept:
     """Send our FIN: the peer sees the end of the responses; input may go on.
-    (TLS: close_notify first, so that the peer knows the end is genuine.)"""
+    (TLS: close_notify first, so that the peer knows the end is genuine.
+    io_uring: once the queued output has gone.)"""
+    if c.transport == TR_URING:
+        return c.server.uring.shutdown_write(c)
     if c.transport == TR_TLS:
         fw_tls_shutdown(c.tls)
     return shutdown(c.fd, SHUT_WR)
 
 
 cdef inline int tr_close(Connection c) noexcept:
+    if c.transport == TR_URING:
+        return c.server.uring.close_conn(c)
     if c.transport == TR_TLS:
         tls_end(c)
     return close(c.fd)
+
+
+cdef int tr_want(Connection c, uint32_t events) except -1:
+    """Wait for `events` on the socket (0: for nothing but errors).
+
+    epoll: a connection joins the epoll set only when it first has to wait.
+    One whose request came with the accept (TCP_DEFER_ACCEPT) and whose
+    response went out at once, as with `Connection: close`, is closed
+    without ever costing an epoll_ctl (nor its undoing in close())."""
+    cdef epoll_event ev
+    if c.transport == TR_URING:
+        c.interest = events
+        return c.server.uring.want(c, events)
+    if c.transport == TR_TLS:
+        events |= c.tls_cross
+        if events & EPOLLIN:
+            tls_input_waits(c)
+    if c.fd < 0 or (c.watched and events == c.interest):
+        return 0
+    ev.events = events
+    ev.data.u64 = <uint64_t>c.fd
+    if c.watched:
+        epoll_ctl(c.server.epfd, EPOLL_CTL_MOD, c.fd, &ev)
+    elif epoll_ctl(c.server.epfd, EPOLL_CTL_ADD, c.fd, &ev) < 0:
+        # Out of epoll watches (ENOSPC) or memory: a socket nobody
+        # watches cannot be served.
+        c.close()
+        return 0
+    c.watched = True
+    c.interest = events
+    return 0
 
 
 # ---- the response queue's write paths ---------------------------------------

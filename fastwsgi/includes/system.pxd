@@ -22,6 +22,9 @@ cdef extern from "<errno.h>" nogil:
         EPROTO
         EINVAL
         ENOSYS
+        ECANCELED
+        EBUSY
+        ETIME
 
 
 cdef extern from "<sys/types.h>" nogil:
@@ -61,6 +64,7 @@ cdef extern from "<sys/socket.h>" nogil:
     ssize_t recv(int sockfd, void *buf, size_t len, int flags)
     ssize_t send(int sockfd, const void *buf, size_t len, int flags)
     int shutdown(int sockfd, int how)
+    int getpeername(int sockfd, sockaddr *addr, socklen_t *addrlen)
     int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen)
 
 

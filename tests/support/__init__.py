@@ -35,6 +35,7 @@ from tests.support.server import (
     ROOT,
     TIMEOUT,
     ServerProcess,
+    io_backend,
     listening_socket,
     memory_kb,
     run_server,

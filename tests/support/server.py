@@ -106,6 +106,21 @@ def worker_pid(server: ServerProcess) -> int:
     return int(children[0]) if children else server.pid
 
 
+def io_backend(server: ServerProcess) -> str:
+    """The I/O backend the server's worker runs ("epoll" or "io_uring"), from
+    the line each worker logs at start (io_backend: auto chooses by kernel)."""
+    import re
+
+    found: list[str] = []
+
+    def logged() -> bool:
+        found[:] = re.findall(r"I/O backend: (\w+)", server.log_text())
+        return bool(found)
+
+    assert wait_for(logged, TIMEOUT), f"no I/O backend line in the log:\n{server.log_text()}"
+    return found[-1]
+
+
 def memory_kb(pid: int) -> dict[str, int]:
     """VmRSS (now) and VmHWM (peak) of a process, in kB."""
     out = {}
