@@ -20,11 +20,11 @@ from tests.support import (
     Client,
     ServerProcess,
     Strace,
+    io_backend,
     request,
     run_server,
     take_response,
     wait_for,
-    io_backend,
     worker_pid,
 )
 

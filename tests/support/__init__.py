@@ -46,7 +46,7 @@ from tests.support.waiting import wait_for
 
 __all__ = [
     "ROOT", "TIMEOUT", "Client", "IncompleteResponse", "Response", "ServerProcess", "Strace",
-    "dechunk", "listening_socket", "memory_kb", "parse_response", "read_response",
+    "dechunk", "io_backend", "listening_socket", "memory_kb", "parse_response", "read_response",
     "read_until_closed", "receive_response", "request", "run_server", "split_responses",
     "take_response", "wait_for", "worker_pid",
 ]
