@@ -323,6 +323,12 @@ cdef class Uring:
                 fw_buf_shrink(&s.hold, 0)
                 if not s.recv_on and not s.eof and s.want & EPOLLIN:
                     self._arm_recv(i)
+            elif s.hold_off >= RING_BUF_SIZE * 16:
+                # Taken bytes are dropped from the front now and then, so the
+                # hold stays near what is unread (HOLD_MAX), however long a
+                # client keeps it from emptying.
+                fw_buf_consume(&s.hold, s.hold_off)
+                s.hold_off = 0
             return <ssize_t>k
         if s.eof or s.broken:
             return IO_GONE
