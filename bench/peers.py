@@ -98,7 +98,7 @@ def _ours_base(app: str, port: int, workers: int, tmp: Path) -> Launch:
 def _ours_epoll(app: str, port: int, workers: int, tmp: Path) -> Launch:
     """Ours forced onto the epoll backend (fastwsgi itself picks io_uring where it can)."""
     launch = _ours(app, port, workers, tmp)
-    launch.argv += ["--io-backend", "epoll"]
+    launch.argv.extend(["--io-backend", "epoll"])
     return launch
 
 
