@@ -58,8 +58,10 @@ include "engine/response.pyx"
 include "engine/executors.pyx"
 include "engine/greenlets.pyx"
 include "engine/loop.pyx"
+include "engine/sockets.pyx"
 include "engine/abandon.pyx"
 include "engine/uring.pyx"
+include "engine/uring_setup.pyx"
 
 
 def _self_test():
