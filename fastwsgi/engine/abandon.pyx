@@ -48,5 +48,6 @@ def answer_abandoned(Server server):
         elif c.phase == PH_IDLE and c.wsent >= c.wbuf.len and c.zbody is None:
             continue  # between requests, nothing owed: the exit closes it
         if flush_output(c) >= 0 and c.fd >= 0:
+            tr_push(c)  # io_uring: no turn follows, the process exits
             tr_shutdown_write(c)
     return answered

@@ -225,6 +225,7 @@ cdef class Connection:
         self.resp_bytes = 0
         if server.counters != NULL:
             count_dispatch(server.counters, self)
+        self.served = True  # a stop closes it only once idle (check_timeout)
         if server.timing:
             self.started = _monotonic()
         self._enter(PH_APP)

@@ -37,6 +37,7 @@ cdef class EarlyHints:
             c.server.executor.wait_drained(c)
         else:
             flush_output(c)
+            tr_push(c)  # the app goes on in this thread: no loop turn sends it
         return None
 
 

@@ -34,6 +34,7 @@ DEF BOARD_LISTENING = 1
 DEF BOARD_ASIDE = 2
 # A worker that stepped aside looks again this often.
 DEF BALANCE_POLL_MS = 10
+DEF FIRST_REQUEST_GRACE_MS = 1000
 
 cdef inline double _monotonic() noexcept:
     cdef timespec ts
@@ -661,6 +662,9 @@ cdef int check_timeout(Connection c, int64_t now) except -1:
             c.close()
     elif idle > server.keepalive_ms:
         c.close()
-    elif server.stopping:
+    elif server.stopping and (c.served or idle > FIRST_REQUEST_GRACE_MS):
+        # A connection accepted as the stop began (io_uring: by an accept
+        # the cancel raced) has its first request on the way: closing it
+        # would drop that request unanswered.  Kept ones were idle, as above.
         c.close_idle()
     return 0

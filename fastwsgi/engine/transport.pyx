@@ -149,6 +149,14 @@ cdef ssize_t _copy_file(Connection c, int in_fd, off_t *offset, size_t n) noexce
     return sent
 
 
+cdef inline int tr_push(Connection c) noexcept:
+    """What tr_send queued leaves now (io_uring queues it for the next turn;
+    the other transports have sent it already)."""
+    if c.transport == TR_URING:
+        return c.server.uring.send_now(c)
+    return 0
+
+
 cdef inline int tr_shutdown_write(Connection c) noexcept:
     """Send our FIN: the peer sees the end of the responses; input may go on.
     (TLS: close_notify first, so that the peer knows the end is genuine.

@@ -68,6 +68,7 @@ cdef class Uring:
     cdef int want(self, Connection c, uint32_t events) except -1
     cdef ssize_t recv_into(self, Connection c, char *buf, size_t n) noexcept
     cdef ssize_t queue_send(self, Connection c, const char *p, size_t n) noexcept
+    cdef int send_now(self, Connection c) noexcept
     cdef bint output_pending(self, Connection c) noexcept
     cdef int shutdown_write(self, Connection c) noexcept
     cdef int close_conn(self, Connection c) noexcept

@@ -312,6 +312,21 @@ cdef class Uring:
             self.ndirty += 1
         return <ssize_t>n
 
+    cdef int send_now(self, Connection c) noexcept:
+        """What is queued for c goes to the socket now, not at the next turn:
+        for bytes that must leave while the loop is not turning (a 103 sent
+        from an inline app, a stuck worker's last 500).  Only when no send
+        of this socket is in the kernel, so the byte order stays; the rest
+        stays queued."""
+        cdef USlot *s = &self.slots[self.fd_slot[c.fd]]
+        cdef ssize_t n
+        if s.send_on or s.broken or s.nxt.len == 0:
+            return 0
+        n = send(c.fd, s.nxt.data, s.nxt.len, MSG_NOSIGNAL | MSG_DONTWAIT)
+        if n > 0:
+            fw_buf_consume(&s.nxt, <size_t>n)
+        return 0
+
     cdef bint output_pending(self, Connection c) noexcept:
         cdef USlot *s = &self.slots[self.fd_slot[c.fd]]
         return s.fly.len > s.fly_off or s.nxt.len > 0

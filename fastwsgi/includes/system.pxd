@@ -57,6 +57,7 @@ cdef extern from "<sys/socket.h>" nogil:
         SOCK_NONBLOCK
         SOCK_CLOEXEC
         MSG_NOSIGNAL
+        MSG_DONTWAIT
         SHUT_WR
         SHUT_RDWR
 

@@ -240,6 +240,9 @@ def test_hup_reruns_the_logging_setup_and_keeps_it_when_broken(start: Start,
     run.send(signal.SIGHUP)
     # The new worker logs through the new handler, in its format, at its level.
     wait_for(lambda: run.worker_pid() != old_worker, what="the reloaded worker")
+    # Until the old worker has exited it may still take a connection (and
+    # log to the old file): the new worker's answer does not mean it is gone.
+    wait_for(lambda: old_worker not in run.workers(), what="the old worker's exit")
     wait_for(lambda: run.get("/log?msg=after-first-hup")[0] == 200
              and second.exists() and "MINE WARNING after-first-hup" in second.read_text(),
              what="the app's warning through the new handler")

@@ -41,6 +41,8 @@ def _seen(environ: Environ) -> dict[str, Any]:
     out = dict(environ)
     out["wsgi.input"] = environ["wsgi.input"].read(1 << 20)
     out["wsgi.errors"] = type(environ["wsgi.errors"])  # the validator's wrapper
+    # One early-hints sender per connection: the same kind on every request.
+    out["wsgi.early_hints"] = type(environ["wsgi.early_hints"])
     return out
 
 
