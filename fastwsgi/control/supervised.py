@@ -22,13 +22,21 @@ happened:
 
 The first start of a process is not a restart.  The counts are kept by the
 process's group and name, so they survive a reread/update that replaces the
-process object, and go only up (a Prometheus counter)."""
+process object, and go only up (a Prometheus counter).
+
+An in-process WSGI program's places (``x:x_00`` ...) go through the same
+states when the whole program starts again; a place whose worker is replaced
+(a crash, a timeout, max_requests, a reload) counts that itself
+(``WorkerView.replacements``, by the worker's exit reason), and the counter
+adds those counts to the place's, from the place it sees at each look (the
+monitoring samples once a second while WSGI programs run)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import weakref
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -40,8 +48,12 @@ from fastwsgi.control.rpcinterface import make_namespaces
 from fastwsgi.control.snapshot import Monitor
 from fastwsgi.supervisor.datatypes import RestartUnconditionally
 from fastwsgi.supervisor.states import ProcessStates, getSupervisorStateDescription
+from fastwsgi.workers import counters as wc
 
 RESTART_REASONS = ("exit", "crash", "backoff", "manual")
+# A WSGI program's place restarts for its worker's reasons too (a worker's
+# "crash" is the place's; "retired" never leaves a wanted place empty).
+PLACE_REASONS = tuple(r for r in wc.RESTART_REASONS if r not in RESTART_REASONS + ("retired",))
 TAIL_BYTES = 65536  # what the page's tail shows of a stdout log
 # States in which a process has a pid and its uptime counts (supervisorctl
 # shows an uptime for RUNNING only; a STARTING or STOPPING process is alive too).
@@ -70,12 +82,18 @@ class RestartCounter:
         # enters STARTING again, by which time spawn() has cleared exitstatus;
         # a process seen here has been started before.
         self._last_exit: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+        # A WSGI program's places: their replacements counted so far, and the
+        # place (and its counts) they were last read from.
+        self.replaced: dict[tuple[str, str], Counter[str]] = {}
+        self._places: dict[tuple[str, str], tuple[weakref.ref[Any], Counter[str]]] = {}
 
     def __call__(self, process: Any, old: int, new: int) -> None:
         if new == S.EXITED:
             self._last_exit[process] = process.exitstatus in process.config.exitcodes
             return
-        if new != S.STARTING:
+        if new != S.STARTING or old == S.RUNNING:
+            # RUNNING -> STARTING: a WSGI program's place whose worker is
+            # being replaced (a process never goes so): the place counts it.
             return
         if process not in self._last_exit:
             self._last_exit[process] = False
@@ -87,8 +105,29 @@ class RestartCounter:
                                            dict.fromkeys(RESTART_REASONS, 0))
         by_reason[reason] += 1
 
-    def of(self, group: str, name: str) -> dict[str, int]:
-        return dict(self.counts.get((group, name)) or dict.fromkeys(RESTART_REASONS, 0))
+    def of(self, group: str, name: str, process: Any = None) -> dict[str, int]:
+        """The restarts of `group:name` by reason; `process` is what is now
+        named so (a WSGI program's place adds its worker replacements)."""
+        key = (group, name)
+        by_reason = dict(self.counts.get(key) or dict.fromkeys(RESTART_REASONS, 0))
+        replacements = getattr(process, "replacements", None)
+        if replacements is None and key not in self.replaced:
+            return by_reason
+        if replacements is not None:
+            self._take(key, process, replacements)
+        replaced = self.replaced[key]
+        by_reason["crash"] += replaced["crash"]
+        by_reason.update((reason, replaced[reason]) for reason in PLACE_REASONS)
+        return by_reason
+
+    def _take(self, key: tuple[str, str], place: Any, replacements: Counter[str]) -> None:
+        """Add what `place` counted since the last look (all it counted, if
+        `update` replaced the place seen before)."""
+        seen = self._places.get(key)
+        before = seen[1] if seen is not None and seen[0]() is place else Counter()
+        now = Counter(replacements)
+        self.replaced.setdefault(key, Counter()).update(now - before)
+        self._places[key] = (weakref.ref(place), now)
 
 
 def namespec(info: dict[str, Any]) -> str:
@@ -96,16 +135,22 @@ def namespec(info: dict[str, Any]) -> str:
     return info["name"] if info["name"] == info["group"] else f"{info['group']}:{info['name']}"
 
 
-def program_rows(rpc: Any, restarts: RestartCounter) -> list[dict[str, Any]]:
-    """Every process, as the snapshot's programs (supervisorctl's order and words)."""
+def program_rows(rpc: Any, restarts: RestartCounter,
+                 groups: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every process, as the snapshot's programs (supervisorctl's order and
+    words); `groups` are the supervisor's, where the process objects are."""
     try:
         infos = rpc.getAllProcessInfo()
     except RPCError:  # shutting down: supervisor answers nothing then either
         return []
     rows = []
+    named: dict[str, dict[str, Any]] = {}
     for info in infos:
         alive = info["state"] in ALIVE and info["pid"]
-        by_reason = restarts.of(info["group"], info["name"])
+        if info["group"] not in named:
+            group = (groups or {}).get(info["group"])
+            named[info["group"]] = group.processes if group is not None else {}
+        by_reason = restarts.of(info["group"], info["name"], named[info["group"]].get(info["name"]))
         rows.append({
             "name": namespec(info), "process": info["name"], "group": info["group"],
             "state": info["statename"], "pid": info["pid"] if alive else None,
@@ -127,7 +172,8 @@ class ControlMonitoring:
         supervisord.add_listener(self.restarts)
         self.started = time.time()
         self.monitor = Monitor(self.master_info, self.apps,
-                               lambda: program_rows(self.rpc, self.restarts))
+                               lambda: program_rows(self.rpc, self.restarts,
+                                                    supervisord.process_groups))
         title = str(getattr(supervisord, "identifier", "") or "supervisor")
         for server in servers:
             mount(server, self.monitor, title, act=self.act, tail=self.tail)

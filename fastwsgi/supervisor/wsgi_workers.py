@@ -24,6 +24,13 @@ the worker it drains); a reload starts its configured number of workers, so
 it brings back the places stopped one by one, as a HUP undoes TTOU under
 gunicorn.
 
+A place counts its restarts (``replacements``): each worker it takes in
+place of the one it held, by why that one went (its exit's reason, as the
+program's ``fastwsgi_worker_restarts_total`` counts it: crash, timeout,
+max_requests, ...; ``reload`` for a worker a reload drains).  Its first
+worker, and the one it takes when it is started again after a stop, are
+starts, not replacements (the supervisor's states count those).
+
 ``refresh()`` recomputes every place after each look of the program at its
 workers (``WSGIProgram.on_change``), after each state change of the program,
 and on a short timer while a place is STARTING or STOPPING (READY shows in a
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+from collections import Counter
 from typing import Any
 
 from fastwsgi.supervisor.states import ProcessStates
@@ -56,14 +64,28 @@ class WorkerView:
         self.config = copy.copy(unit.config)
         self.config.name = name
         self.group = unit.group
-        self.wanted = True
+        self._wanted = True
         self.pid = 0  # the worker it holds, 0 for none
+        self.last_pid = 0  # the worker it held, while it waits for the next one
+        self.replacements: Counter[str] = Counter()  # its restarts, by reason (see the module)
         self._state = unit.state
         self.laststart = 0.0
         self.laststop = 0.0
         self.spawnerr: str | None = None
         self.exitstatus: int | None = None
         self.killing = False
+
+    @property
+    def wanted(self) -> bool:
+        return self._wanted
+
+    @wanted.setter
+    def wanted(self, value: bool) -> None:
+        # A place given up or taken again starts afresh: the next worker it
+        # gets is an operator's start, not a replacement.
+        if value != self._wanted:
+            self.last_pid = 0
+        self._wanted = value
 
     @property
     def state(self) -> int:
@@ -174,7 +196,7 @@ class WorkerView:
                 self._state = S.STARTING if self.wanted else S.STOPPED
             self.killing = self._state == S.STOPPING
             return old
-        self.pid = 0
+        self.pid = self.last_pid = 0
         self.killing = False
         self._state = unit.state
         self.spawnerr = unit.spawnerr
@@ -252,7 +274,7 @@ class WorkerViews:
         for view in self.views:
             if view.pid and view.pid not in infos:
                 view.laststop = self.unit.host.os.time()
-                view.pid = 0
+                view.last_pid, view.pid = view.pid, 0
         held = {view.pid for view in self.views if view.pid}
         free = [w for w in sorted(program.WORKERS.values(), key=lambda w: w.age)
                 if w.pid not in held and w.generation == program.generation
@@ -262,7 +284,11 @@ class WorkerViews:
                 continue
             worker = program.WORKERS.get(view.pid)
             if worker is None or worker.stop_sent is not None:
-                view.pid = free.pop(0).pid
+                new = free.pop(0)
+                gone = worker.pid if worker is not None else view.last_pid
+                if gone:
+                    view.replacements[_why_replaced(program, gone, worker, new)] += 1
+                view.pid, view.last_pid = new.pid, 0
 
     def _trim(self, count: int) -> None:
         """Places added by TTIN go once they are neither wanted nor busy, and
@@ -283,3 +309,18 @@ class WorkerViews:
         if any(view.state in (S.STARTING, S.STOPPING) for view in self.views):
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(REFRESH, self.refresh)
+
+
+def _why_replaced(program: Any, pid: int, worker: Any, new: Any) -> str:
+    """Why a place's worker `pid` gave way to `new`: the reason its exit was
+    counted with, or ``reload`` when it is alive and draining (a wanted
+    place leaves a live worker only for a reload's new one)."""
+    if worker is not None:
+        return "reload"
+    for ended in reversed(program.totals.recent):
+        if ended.pid == pid:
+            return str(ended.reason)
+    # Older than the recent exits kept (many at once): the exit the new
+    # worker was spawned for is one of that batch.
+    replaced = getattr(new, "replaced", None)
+    return str(replaced.reason) if replaced is not None else "crash"

@@ -1,6 +1,7 @@
 """The places of an in-process WSGI program (supervisor.wsgi_workers), against a fake
 program: which worker each place shows through respawns, a reload, TTIN/TTOU and the
-stop of one place, and that every change is announced as a process's would be."""
+stop of one place, that every change is announced as a process's would be, and what
+each place counts as its restarts (replacements, by the worker's exit reason)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any, NamedTuple
 
 from fastwsgi.supervisor.states import ProcessStates as S
 from fastwsgi.supervisor.wsgi_workers import WorkerViews
+from fastwsgi.workers import counters as wc
 from tests.support.fake_host import FakeHost, make_config
 
 
@@ -37,6 +39,7 @@ class FakeProgram:
         self.WORKERS: dict[int, FakeWorker] = {}
         self.next_pid = 500
         self.age = 0
+        self.totals = wc.Totals()
         self.manage()
 
     def manage(self) -> None:
@@ -58,8 +61,9 @@ class FakeProgram:
         for w in self.WORKERS.values():
             w.ready = True
 
-    def exit(self, pid: int) -> None:
+    def exit(self, pid: int, reason: str = "crash") -> None:
         del self.WORKERS[pid]
+        self.totals.worker_exited(wc.zero(), wc.Exit(pid, reason, ""))
         self.manage()
 
     def set_num_workers(self, n: int) -> None:
@@ -98,6 +102,11 @@ def states(unit: FakeUnit) -> dict[str, tuple[int, int]]:
     return {v.config.name: (v.state, v.pid) for v in unit.views.views}
 
 
+def restarts(unit: FakeUnit) -> dict[str, dict[str, int]]:
+    """Each place's replacements, by reason (only the places that have any)."""
+    return {v.config.name: dict(v.replacements) for v in unit.views.views if v.replacements}
+
+
 def test_each_place_shows_one_worker_and_is_running_once_it_is_ready() -> None:
     def test() -> None:
         unit = FakeUnit(3)
@@ -123,6 +132,30 @@ def test_a_replacement_takes_the_place_of_the_worker_that_died() -> None:
         unit.views.refresh()
         assert states(unit)["web_01"] == (S.STARTING, 504)
         assert [p for _, p in states(unit).values()] == [501, 504, 503]
+        assert restarts(unit) == {"web_01": {"crash": 1}}
+        unit.program.ready_all()
+        unit.views.refresh()
+        unit.program.exit(501, "max_requests")
+        unit.views.refresh()
+        unit.views.refresh()  # a look with nothing new counts nothing
+        assert restarts(unit) == {"web_00": {"max_requests": 1}, "web_01": {"crash": 1}}
+    run(test)
+
+
+def test_a_place_left_empty_counts_its_replacement_when_it_comes() -> None:
+    def test() -> None:
+        unit = FakeUnit(2)
+        program = unit.program
+        program.ready_all()
+        unit.views.refresh()
+        del program.WORKERS[502]  # gone, and not replaced yet
+        program.totals.worker_exited(wc.zero(), wc.Exit(502, "timeout", ""))
+        unit.views.refresh()
+        assert states(unit)["web_01"] == (S.STARTING, 0) and restarts(unit) == {}
+        program.manage()
+        unit.views.refresh()
+        assert states(unit)["web_01"] == (S.STARTING, 503)
+        assert restarts(unit) == {"web_01": {"timeout": 1}}
     run(test)
 
 
@@ -141,6 +174,7 @@ def test_a_reload_shows_the_new_workers_once_the_old_ones_are_told_to_drain() ->
             program.retire(program.WORKERS[pid], "replaced by a reload")
         unit.views.refresh()
         assert states(unit) == {"web_00": (S.RUNNING, 503), "web_01": (S.RUNNING, 504)}
+        assert restarts(unit) == {"web_00": {"reload": 1}, "web_01": {"reload": 1}}
     run(test)
 
 
@@ -162,6 +196,7 @@ def test_ttin_adds_a_place_and_ttou_gives_up_the_drained_workers_place() -> None
         program.set_num_workers(3)  # TTIN wants the first place that is not
         unit.views.refresh()
         assert states(unit)["web_00"] == (S.STARTING, 504) and len(unit.views.views) == 3
+        assert restarts(unit) == {}  # a place given up and taken again: no replacement
     run(test)
 
 
@@ -179,6 +214,7 @@ def test_stopping_one_place_drains_its_worker_and_the_last_one_stops_the_program
         assert unit.stopped == 0
         first.spawn()  # a worker more, for this place
         assert unit.program.num_workers == 2 and states(unit)["web_00"] == (S.STARTING, 503)
+        assert restarts(unit) == {}  # an operator's start, not a replacement
         first.stop()
         second.stop()
         assert unit.stopped == 1  # the last place stops the program
