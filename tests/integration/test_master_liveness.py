@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.metrics.support import Metrics, samples, web
 from tests.support import ROOT
 from tests.support.http import receive_response, request
 from tests.support.master import (
@@ -201,10 +202,11 @@ def memory_cgroup() -> Iterator[Path]:
     yield from _memory_cgroup(200)
 
 
-def test_oom_kill_is_named(start: Start, memory_cgroup: Path) -> None:
+def test_oom_kill_is_named(start: Start, memory_cgroup: Path, tmp_path: Path) -> None:
     # The master starts inside the limited cgroup (its workers are forked there too).
     enter = ["sh", "-c", f'echo $$ > {memory_cgroup}/cgroup.procs && exec "$@"', "sh"]
-    run = start("--workers", "1", prefix=enter)
+    metrics = Metrics(None, tmp_path / "metrics.sock")  # type: ignore[arg-type]
+    run = start("--workers", "1", "--metrics-bind", f"unix:{metrics.path}", prefix=enter)
     first = run.worker_pid()
     assert str(run.pid) in (memory_cgroup / "cgroup.procs").read_text().split()
     with run.connect() as s:
@@ -212,6 +214,10 @@ def test_oom_kill_is_named(start: Start, memory_cgroup: Path) -> None:
         assert read_one(s) is None
     run.wait_log(rf"Worker \(pid:{first}\) was killed by the kernel's OOM killer")
     assert run.worker_pid() != first
+    # /metrics counts it under its own reason, not as a crash.
+    counts = samples(metrics.text())
+    assert {r: counts[("fastwsgi_worker_restarts_total", web(reason=r))]
+            for r in ("oom", "crash")} == {"oom": 1, "crash": 0}
     run.stop()
 
 

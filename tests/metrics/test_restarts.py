@@ -1,6 +1,8 @@
 """Worker restarts counted by their real reason: max_requests, a kill -9
-(crash) and a heartbeat timeout, through a real master; the status data
-says which exit each new worker replaced."""
+(crash), a heartbeat timeout and max_worker_memory, through a real master;
+the status data says which exit each new worker replaced.  (The OOM
+killer's is checked in tests/integration/test_master_liveness.py, which has
+the memory cgroup.)"""
 
 from __future__ import annotations
 
@@ -59,3 +61,20 @@ def test_restart_reasons(tmp_path: Path) -> None:
         assert s[("fastwsgi_worker_restarts_total", web(reason="oom"))] == 0
         recent = m.status()["apps"][0]["recent_exits"]
         assert [e["reason"] for e in recent[:3]] == ["timeout", "crash", "max_requests"]
+
+
+def test_max_worker_memory_is_its_own_reason(tmp_path: Path) -> None:
+    with metrics_server(tmp_path, "--workers", "1", "--max-worker-memory", "60",
+                        app="tests.apps.master_apps:app") as m:
+        first = m.wait_workers(1)[0]
+        assert _get(m, "/alloc?mb=80").startswith(b"HTTP/1.1 200")
+        assert wait_for(lambda: _restarts(m, "memory") == 1, 15), m.server.log_text()
+        second = m.wait_workers(1)[0]
+        assert (second["replaced"]["pid"], second["replaced"]["reason"]) == (first["pid"], "memory")
+        # Each exit under its own reason only.
+        os.kill(second["pid"], signal.SIGKILL)
+        assert wait_for(lambda: _restarts(m, "crash") == 1, 15), m.server.log_text()
+        s = samples(m.text())
+        assert {r: s[("fastwsgi_worker_restarts_total", web(reason=r))]
+                for r in ("memory", "crash", "max_requests", "timeout")} == \
+            {"memory": 1, "crash": 1, "max_requests": 0, "timeout": 0}
