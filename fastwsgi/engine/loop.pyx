@@ -508,7 +508,7 @@ cdef class Server:
         if self.tls_ctx != NULL:
             tls_begin(conn, self)
         elif self.uring is not None:
-            self.uring.attach(conn)
+            self.uring.attach(conn, deferred and self.executor is not None)
         while len(self.conns) <= fd:
             self.conns.extend([None] * (len(self.conns) + 64))
         self.conns[fd] = conn

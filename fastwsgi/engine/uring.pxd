@@ -59,7 +59,7 @@ cdef class Uring:
     cdef int _maybe_free(self, int i) noexcept
     cdef int _arm_recv(self, int i) noexcept
     cdef int _cancel(self, uint64_t target) noexcept
-    cdef int attach(self, Connection c) except -1
+    cdef int attach(self, Connection c, bint read_now) except -1
     cdef int listen(self, bint on) except -1
     cdef int _arm_accepts(self) except -1
     cdef int _disarm_accepts(self, int n) noexcept

@@ -162,10 +162,28 @@ cdef class Uring:
 
     # ---- what the loop and transport.pyx call --------------------------------
 
-    cdef int attach(self, Connection c) except -1:
-        """A new connection: its socket's I/O goes through the ring."""
-        self._slot_new(c.fd)
+    cdef int attach(self, Connection c, bint read_now) except -1:
+        """A new connection: its socket's I/O goes through the ring.
+
+        read_now: what the client sent already is read at once, one recv
+        into the hold.  A worker whose app pool has a capacity counts a new
+        connection's request before it takes the next one; through the ring
+        the request would come in the very enter that accepts the next
+        connection, and a burst would overfill a worker by one whose threads
+        are all busy while another worker has room."""
+        cdef int i = self._slot_new(c.fd)
+        cdef USlot *s
+        cdef ssize_t n
         c.transport = TR_URING
+        if read_now:
+            s = &self.slots[i]
+            if fw_buf_reserve(&s.hold, RING_BUF_SIZE) < 0:
+                raise MemoryError()
+            n = recv(c.fd, s.hold.data, RING_BUF_SIZE, 0)
+            if n > 0:
+                s.hold.len = <size_t>n
+            elif n == 0 or errno != EAGAIN:
+                s.eof = True  # gone already (EOF, ECONNRESET)
         return 0
 
     cdef int listen(self, bint on) except -1:

@@ -17,6 +17,9 @@ from urllib.parse import parse_qs
 
 _in_flight = 0
 _most_in_flight = 0
+# Who time.sleep was when this module was imported: a worker that patches
+# after the app's import leaves the app holding the blocking one.
+_SLEEP_AT_IMPORT = time.sleep.__module__
 
 
 def _params(environ: dict[str, Any]) -> dict[str, str]:
@@ -68,6 +71,8 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
         body = b"%d" % _in_flight
     elif path == "patched":
         body = f"{_patched()} {environ['wsgi.multithread']}".encode()
+    elif path == "sleep-at-import":
+        body = _SLEEP_AT_IMPORT.encode()
     elif path == "echo":
         # The body is read in the app's greenlet, in small reads.
         parts = []
@@ -93,6 +98,12 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable
         time.sleep(0.01)
         raise RuntimeError("boom in a greenlet")
     elif path == "pid":
+        time.sleep(float(q.get("t", "0")))
+        body = b"%d" % os.getpid()
+    elif path == "mark":
+        # Says it is in the app (a file in ?dir=, for the test to wait on), then waits.
+        with open(os.path.join(q["dir"], f"{os.getpid()}-{id(environ)}"), "w"):
+            pass
         time.sleep(float(q.get("t", "0")))
         body = b"%d" % os.getpid()
     elif path == "started":

@@ -63,6 +63,61 @@ def test_gthread_spreads_a_burst_of_slow_requests(serve: Callable[..., ServerPro
     assert min(pids.values()) >= count / workers / 2, sorted(pids.values())
 
 
+def test_kept_connections_of_saturated_gthread_workers_are_served_in_turn(
+        serve: Callable[..., ServerProcess], tmp_path: Path) -> None:
+    # Each worker has kept connections when every one of its app threads
+    # gets a long request: it stops taking new connections, but the
+    # requests its kept connections send next queue for its own threads and
+    # are answered as soon as one frees, by the same worker, though they
+    # waited longer than the keep-alive timeout (a connection whose request
+    # waits for a thread is not idle).
+    threads, hold = 2, 2.5
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    srv = serve(APP, "-k", "gthread", "--threads", str(threads), "-w", "2", "--keep-alive", "2")
+    all_booted(srv, 2, threads)
+    kept: dict[bytes, list[socket.socket]] = {}
+    socks: list[socket.socket] = []
+    try:
+        while len(kept) < 2 or min(len(v) for v in kept.values()) < 2:
+            # Rounds of two workers' threads' worth at once: they spread.
+            assert len(socks) < 40, {pid: len(v) for pid, v in kept.items()}
+            fresh = [srv.connect() for _ in range(2 * threads)]
+            socks += fresh
+            for s in fresh:
+                s.sendall(b"GET /pid?t=0.1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            for s in fresh:
+                kept.setdefault(read_response(s).rpartition(b"\r\n\r\n")[2], []).append(s)
+        # Every thread of both workers busy for `hold` seconds.
+        long = []
+        for _ in range(2 * threads):
+            s = srv.connect()
+            socks.append(s)
+            s.sendall(f"GET /mark?dir={marks}&t={hold} HTTP/1.1\r\nHost: x\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            long.append(s)
+        assert wait_for(lambda: len(list(marks.iterdir())) == 2 * threads,
+                        what="every app thread in a long request")
+        start = time.monotonic()
+        for group in kept.values():
+            for s in group:
+                s.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+        for pid, group in kept.items():
+            for s in group:
+                raw = read_response(s)
+                assert raw.startswith(b"HTTP/1.1 200 OK"), raw[:100]
+                assert raw.rpartition(b"\r\n\r\n")[2] == pid
+        took = time.monotonic() - start
+        pids = Counter(read_until_closed(s).rpartition(b"\r\n\r\n")[2] for s in long)
+    finally:
+        for s in socks:
+            s.close()
+    # Both workers saturated (a long request each thread), and the kept
+    # connections answered once the first threads freed, not after a round.
+    assert sorted(pids.values()) == [threads, threads], pids
+    assert hold * 0.5 < took < hold * 1.8, took
+
+
 @pytest.mark.parametrize("workers", [2, 4])
 def test_native_workers_split_a_burst_of_keepalive_connections(
         serve: Callable[..., ServerProcess], workers: int) -> None:

@@ -103,6 +103,36 @@ def test_requests_that_wait_overlap(serve: Callable[..., ServerProcess], slow_se
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_the_stdlib_is_patched_before_the_app_is_imported(
+        serve: Callable[..., ServerProcess], kind: str) -> None:
+    # The app module took time.sleep's module name at its import: the
+    # patched one, so a name bound at import (from time import sleep) gives
+    # way to other greenlets too.
+    srv = serve(APP, "-k", kind)
+    assert srv.request(b"GET /sleep-at-import HTTP/1.1\r\nHost: x\r\n\r\n").endswith(
+        {"gevent": b"\r\n\r\ngevent.hub", "eventlet": b"\r\n\r\neventlet.greenthread"}[kind])
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_worker_class_whose_patch_does_nothing_leaves_the_stdlib_alone(
+        serve: Callable[..., ServerProcess], kind: str) -> None:
+    # gunicorn's way to turn the patching off: a worker class of one's own
+    # that overrides patch().  Then time.sleep blocks the worker, as the
+    # user asked: requests that sleep run one after another.
+    cls = {"gevent": "GeventNoPatch", "eventlet": "EventletNoPatch"}[kind]
+    srv = serve(APP, "-k", f"tests.apps.unpatched_workers.{cls}")
+    assert srv.request(b"GET /patched HTTP/1.1\r\nHost: x\r\n\r\n").endswith(b"no True")
+    assert srv.request(b"GET /sleep-at-import HTTP/1.1\r\nHost: x\r\n\r\n").endswith(
+        b"\r\n\r\ntime")
+    took, got = timed(srv, ["/sleep?t=0.3"] * 3)
+    assert got == [b"slept"] * 3
+    assert took >= 3 * 0.3 * 0.9, f"3 unpatched sleeps of 0.3 s overlapped: {took:.2f} s"
+    assert f"{kind} (worker_class 'tests.apps.unpatched_workers.{cls}'): up to 1000 " \
+        f"concurrent requests per worker (a greenlet each, patched by {cls}.patch())" \
+        in srv.log_text()
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_fast_request_is_not_held_behind_slow_ones(
         serve: Callable[..., ServerProcess], kind: str) -> None:
     srv = serve(APP, "-k", kind)
