@@ -24,6 +24,7 @@ would receive the line, ``access_enabled`` is False: the engine must not call
 
 from __future__ import annotations
 
+import abc
 import base64
 import copy
 import functools
@@ -281,7 +282,41 @@ def parse_syslog_address(addr: str) -> SyslogAddress:
     return kinds[scheme], (host.lower() or "localhost", int(port or 514))
 
 
-class Logger:
+class LevelMethods(abc.ABC):
+    """gunicorn's Logger level methods (hooks call ``server.log.info(...)``),
+    each one call of ``_log``, which says where the record goes."""
+
+    @abc.abstractmethod
+    def _log(self, level: int, msg: object, args: tuple[object, ...], kwargs: Any) -> None:
+        """Log ``msg % args`` at ``level``; ``kwargs`` are logging's (exc_info, ...).
+        The level methods call it directly, so a stacklevel of 3 names their caller."""
+
+    def critical(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.CRITICAL, msg, args, kwargs)
+
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.ERROR, msg, args, kwargs)
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.WARNING, msg, args, kwargs)
+
+    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.INFO, msg, args, kwargs)
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._log(logging.DEBUG, msg, args, kwargs)
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        kwargs.setdefault("exc_info", True)
+        self._log(logging.ERROR, msg, args, kwargs)
+
+    def log(self, lvl: int | str, msg: object, *args: object, **kwargs: Any) -> None:
+        if isinstance(lvl, str):
+            lvl = LOG_LEVELS.get(lvl.lower(), logging.INFO)
+        self._log(lvl, msg, args, kwargs)
+
+
+class Logger(LevelMethods):
     """gunicorn's Logger API over the ``fastwsgi.error`` and ``fastwsgi.access`` loggers."""
 
     LOG_LEVELS = LOG_LEVELS
@@ -325,32 +360,6 @@ class Logger:
         )
         log = self.access_log
         self.access_enabled = wanted and log.isEnabledFor(logging.INFO) and log.hasHandlers()
-
-    # gunicorn's Logger API (hooks call server.log.info(...)).
-
-    def critical(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.CRITICAL, msg, args, kwargs)
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.ERROR, msg, args, kwargs)
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.WARNING, msg, args, kwargs)
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.INFO, msg, args, kwargs)
-
-    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.DEBUG, msg, args, kwargs)
-
-    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
-        kwargs.setdefault("exc_info", True)
-        self._log(logging.ERROR, msg, args, kwargs)
-
-    def log(self, lvl: int | str, msg: object, *args: object, **kwargs: Any) -> None:
-        if isinstance(lvl, str):
-            lvl = LOG_LEVELS.get(lvl.lower(), logging.INFO)
-        self._log(lvl, msg, args, kwargs)
 
     def _log(self, level: int, msg: object, args: tuple[object, ...], kwargs: Any) -> None:
         kwargs.setdefault("stacklevel", 3)  # %(funcName)s names our caller's caller
@@ -410,7 +419,7 @@ class Logger:
             for handler in log.handlers:
                 if isinstance(handler, logging.FileHandler) and id(handler) not in seen:
                     seen.add(id(handler))
-                    _reopen(handler)
+                    reopen_file(handler)
 
     def close_on_exec(self) -> None:
         """Keep the log files out of exec'd programs (Python already opens them so)."""
@@ -581,7 +590,9 @@ def _all_loggers() -> list[logging.Logger]:
     return [logging.root, *(log for log in named if isinstance(log, logging.Logger))]
 
 
-def _reopen(handler: logging.FileHandler) -> None:
+def reopen_file(handler: logging.FileHandler) -> None:
+    """Reopen a FileHandler's file by its path (after logrotate moved it, or
+    clearLog removed it)."""
     # The new file is open before the old one closes, under the handler's lock,
     # so a record emitted by another thread meanwhile goes to one or the other.
     handler.acquire()

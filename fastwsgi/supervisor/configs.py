@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from fastwsgi.logs import reopen_file
 from fastwsgi.supervisor import datatypes as dt
 from fastwsgi.supervisor.states import SupervisorStates
 
@@ -271,12 +272,7 @@ class ServerOptions:
         """The master's log files reopen by path (USR2, clearLog, logrotate)."""
         for handler in self.logger.handlers:
             if isinstance(handler, logging.FileHandler):
-                handler.acquire()
-                try:
-                    handler.close()
-                    handler.stream = handler._open()
-                finally:
-                    handler.release()
+                reopen_file(handler)
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)

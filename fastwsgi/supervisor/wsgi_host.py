@@ -31,11 +31,18 @@ from typing import Any
 
 from fastwsgi.arbiter.program import WSGIProgram
 from fastwsgi.errors import ConfigError, HaltServer
-from fastwsgi.logs import ERROR_DATEFMT, ERROR_FORMAT, LOG_LEVELS, setup_logging
+from fastwsgi.logs import (
+    ERROR_DATEFMT,
+    ERROR_FORMAT,
+    LOG_LEVELS,
+    LevelMethods,
+    reopen_file,
+    setup_logging,
+)
 from fastwsgi.supervisor.wsgi_plan import base_directory, load, working_directory
 
 
-class ProgramLog:
+class ProgramLog(LevelMethods):
     """gunicorn's Logger API for the master side of one hosted program; in a
     worker (after ``become_worker``) a standalone Logger answers instead."""
 
@@ -85,30 +92,6 @@ class ProgramLog:
             kwargs.setdefault("stacklevel", 3)
             self.logger.log(level, msg, *args, **kwargs)
 
-    def critical(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.CRITICAL, msg, args, kwargs)
-
-    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.ERROR, msg, args, kwargs)
-
-    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.WARNING, msg, args, kwargs)
-
-    def info(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.INFO, msg, args, kwargs)
-
-    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
-        self._log(logging.DEBUG, msg, args, kwargs)
-
-    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
-        kwargs.setdefault("exc_info", True)
-        self._log(logging.ERROR, msg, args, kwargs)
-
-    def log(self, lvl: int | str, msg: object, *args: object, **kwargs: Any) -> None:
-        if isinstance(lvl, str):
-            lvl = LOG_LEVELS.get(lvl.lower(), logging.INFO)
-        self._log(lvl, msg, args, kwargs)
-
     def reopen_files(self) -> None:
         """USR1: reopen --error-logfile (the capture logs reopen with the supervisor's)."""
         if self.worker_log is not None:
@@ -116,12 +99,7 @@ class ProgramLog:
             return
         for handler in self.logger.handlers:
             if isinstance(handler, logging.FileHandler):
-                handler.acquire()
-                try:
-                    handler.close()
-                    handler.stream = handler._open()
-                finally:
-                    handler.release()
+                reopen_file(handler)
 
     def close(self) -> None:
         for handler in list(self.logger.handlers):
