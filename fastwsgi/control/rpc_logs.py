@@ -11,11 +11,51 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastwsgi.control.faults import Faults, RPCError
 from fastwsgi.control.rpcbase import RPCBase, result
 from fastwsgi.supervisor.names import make_namespec, read_file, tail_file
+
+# The two streams' read and tail methods answer system.methodHelp (and
+# supervisorctl's help) with supervisor's docstrings, which differ only in the
+# stream's name.
+READ_DOC = """ Read length bytes from name's {stream} log starting at offset
+
+        @param string name        the name of the process (or 'group:name')
+        @param int offset         offset to start reading from.
+        @param int length         number of bytes to read from the log.
+        @return string result     Bytes of log
+        """
+TAIL_DOC = """
+        Provides a more efficient way to tail the ({stream}) log than
+        readProcess{Stream}Log().  Use readProcess{Stream}Log() to read
+        chunks and tailProcess{Stream}Log() to tail.
+
+        Requests (length) bytes from the (name)'s log, starting at
+        (offset).  If the total log size is greater than (offset +
+        length), the overflow flag is set and the (offset) is
+        automatically increased to position the buffer at the end of
+        the log.  If less than (length) bytes are available, the
+        maximum number of available bytes will be returned.  (offset)
+        returned is always the last offset in the log +1.
+
+        @param string name         the name of the process (or 'group:name')
+        @param int offset          offset to start reading from
+        @param int length          maximum number of bytes to return
+        @return array result       [string bytes, int offset, bool overflow]
+        """
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _documented(template: str, stream: str) -> Callable[[Method], Method]:
+    """The method's docstring: ``template`` for ``stream`` (stdout or stderr)."""
+    def document(method: Method) -> Method:
+        method.__doc__ = template.format(stream=stream, Stream=stream.capitalize())
+        return method
+    return document
 
 
 def is_regular(path: str | None) -> bool:
@@ -89,27 +129,15 @@ class LogMethods(RPCBase):
                 return text(capture.tail(-int(offset)))
         return read_log(path, offset, length)
 
+    @_documented(READ_DOC, "stdout")
     def readProcessStdoutLog(self, name: str, offset: int, length: int) -> str:
-        """ Read length bytes from name's stdout log starting at offset
-
-        @param string name        the name of the process (or 'group:name')
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        """
         self._update("readProcessStdoutLog")
         return self._readProcessLog(name, offset, length, "stdout")
 
     readProcessLog = readProcessStdoutLog  # the old name
 
+    @_documented(READ_DOC, "stderr")
     def readProcessStderrLog(self, name: str, offset: int, length: int) -> str:
-        """ Read length bytes from name's stderr log starting at offset
-
-        @param string name        the name of the process (or 'group:name')
-        @param int offset         offset to start reading from.
-        @param int length         number of bytes to read from the log.
-        @return string result     Bytes of log
-        """
         self._update("readProcessStderrLog")
         return self._readProcessLog(name, offset, length, "stderr")
 
@@ -123,49 +151,15 @@ class LogMethods(RPCBase):
         data, new_offset, overflow = tail_file(path, int(offset), int(length))
         return [text(data), new_offset, overflow]
 
+    @_documented(TAIL_DOC, "stdout")
     def tailProcessStdoutLog(self, name: str, offset: int, length: int) -> list[Any]:
-        """
-        Provides a more efficient way to tail the (stdout) log than
-        readProcessStdoutLog().  Use readProcessStdoutLog() to read
-        chunks and tailProcessStdoutLog() to tail.
-
-        Requests (length) bytes from the (name)'s log, starting at
-        (offset).  If the total log size is greater than (offset +
-        length), the overflow flag is set and the (offset) is
-        automatically increased to position the buffer at the end of
-        the log.  If less than (length) bytes are available, the
-        maximum number of available bytes will be returned.  (offset)
-        returned is always the last offset in the log +1.
-
-        @param string name         the name of the process (or 'group:name')
-        @param int offset          offset to start reading from
-        @param int length          maximum number of bytes to return
-        @return array result       [string bytes, int offset, bool overflow]
-        """
         self._update("tailProcessStdoutLog")
         return self._tailProcessLog(name, offset, length, "stdout")
 
     tailProcessLog = tailProcessStdoutLog  # the old name
 
+    @_documented(TAIL_DOC, "stderr")
     def tailProcessStderrLog(self, name: str, offset: int, length: int) -> list[Any]:
-        """
-        Provides a more efficient way to tail the (stderr) log than
-        readProcessStderrLog().  Use readProcessStderrLog() to read
-        chunks and tailProcessStderrLog() to tail.
-
-        Requests (length) bytes from the (name)'s log, starting at
-        (offset).  If the total log size is greater than (offset +
-        length), the overflow flag is set and the (offset) is
-        automatically increased to position the buffer at the end of
-        the log.  If less than (length) bytes are available, the
-        maximum number of available bytes will be returned.  (offset)
-        returned is always the last offset in the log +1.
-
-        @param string name         the name of the process (or 'group:name')
-        @param int offset          offset to start reading from
-        @param int length          maximum number of bytes to return
-        @return array result       [string bytes, int offset, bool overflow]
-        """
         self._update("tailProcessStderrLog")
         return self._tailProcessLog(name, offset, length, "stderr")
 

@@ -113,11 +113,7 @@ class ProcessMethods(RPCBase):
         @return boolean result     Always true unless error
 
         """
-        self._update("startProcess")
-        _group, process = self._getGroupAndProcess(name)
-        if process is None:
-            return await self.startProcessGroup(split_namespec(name)[0], wait)
-        return await self._settle(self._start(name, wait))
+        return await self._act("start", name, wait)
 
     async def startProcessGroup(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
         """ Start all processes in the group named 'name'
@@ -126,12 +122,7 @@ class ProcessMethods(RPCBase):
         @param boolean wait    Wait for each process to be fully started
         @return array result   An array of process status info structs
         """
-        self._update("startProcessGroup")
-        group = self.supervisord.process_groups.get(name)
-        if group is None:
-            raise RPCError(Faults.BAD_NAME, name)
-        return await self._for_all(self._group_processes(group), _is_not_running,
-                                   lambda spec: self._start(spec, wait))
+        return await self._act_on_group("start", name, wait)
 
     async def startAllProcesses(self, wait: bool = True) -> list[dict[str, Any]]:
         """ Start all processes listed in the configuration file
@@ -139,9 +130,7 @@ class ProcessMethods(RPCBase):
         @param boolean wait    Wait for each process to be fully started
         @return array result   An array of process status info structs
         """
-        self._update("startAllProcesses")
-        return await self._for_all(self._getAllProcesses(), _is_not_running,
-                                   lambda spec: self._start(spec, wait))
+        return await self._act_on_all("start", wait)
 
     # --- stop ---------------------------------------------------------------------
     def _stop(self, name: str, wait: bool) -> bool | Pending:
@@ -168,11 +157,7 @@ class ProcessMethods(RPCBase):
         @param boolean wait        Wait for the process to be fully stopped
         @return boolean result     Always return True unless error
         """
-        self._update("stopProcess")
-        _group, process = self._getGroupAndProcess(name)
-        if process is None:
-            return await self.stopProcessGroup(split_namespec(name)[0], wait)
-        return await self._settle(self._stop(name, wait))
+        return await self._act("stop", name, wait)
 
     async def stopProcessGroup(self, name: str, wait: bool = True) -> list[dict[str, Any]]:
         """ Stop all processes in the process group named 'name'
@@ -181,12 +166,7 @@ class ProcessMethods(RPCBase):
         @param boolean wait    Wait for each process to be fully stopped
         @return array result   An array of process status info structs
         """
-        self._update("stopProcessGroup")
-        group = self.supervisord.process_groups.get(name)
-        if group is None:
-            raise RPCError(Faults.BAD_NAME, name)
-        return await self._for_all(self._group_processes(group), _is_running,
-                                   lambda spec: self._stop(spec, wait))
+        return await self._act_on_group("stop", name, wait)
 
     async def stopAllProcesses(self, wait: bool = True) -> list[dict[str, Any]]:
         """ Stop all processes in the process list
@@ -194,9 +174,39 @@ class ProcessMethods(RPCBase):
         @param  boolean wait   Wait for each process to be fully stopped
         @return array result   An array of process status info structs
         """
-        self._update("stopAllProcesses")
-        return await self._for_all(self._getAllProcesses(), _is_running,
-                                   lambda spec: self._stop(spec, wait))
+        return await self._act_on_all("stop", wait)
+
+    # --- start and stop: one, a group, all -------------------------------------------
+    async def _act(self, verb: str, name: str, wait: bool) -> Any:
+        """startProcess/stopProcess: one process, or the group ``name`` stands
+        for (``group:*``, or an in-process WSGI program's name)."""
+        self._update(f"{verb}Process")
+        _group, process = self._getGroupAndProcess(name)
+        if process is None:
+            return await self._act_on_group(verb, split_namespec(name)[0], wait)
+        return await self._settle(self._begin(verb)(name, wait))
+
+    async def _act_on_group(self, verb: str, name: str, wait: bool) -> list[dict[str, Any]]:
+        self._update(f"{verb}ProcessGroup")
+        group = self.supervisord.process_groups.get(name)
+        if group is None:
+            raise RPCError(Faults.BAD_NAME, name)
+        return await self._act_on_each(verb, self._group_processes(group), wait)
+
+    async def _act_on_all(self, verb: str, wait: bool) -> list[dict[str, Any]]:
+        self._update(f"{verb}AllProcesses")
+        return await self._act_on_each(verb, self._getAllProcesses(), wait)
+
+    async def _act_on_each(self, verb: str, processes: list[tuple[Any, Any]],
+                           wait: bool) -> list[dict[str, Any]]:
+        """Start every process of ``processes`` not running, or stop every one
+        running (supervisor skips the others without a word)."""
+        applies = _is_not_running if verb == "start" else _is_running
+        begin = self._begin(verb)
+        return await self._for_all(processes, applies, lambda spec: begin(spec, wait))
+
+    def _begin(self, verb: str) -> Callable[[str, bool], bool | Pending]:
+        return self._start if verb == "start" else self._stop
 
     # --- signal ---------------------------------------------------------------------
     def signalProcess(self, name: str, signal: str) -> Any:
