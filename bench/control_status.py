@@ -31,29 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.control.daemons import Daemon, running, tool
 from tests.support import read_response
+from tests.support.supervisor_master import Daemon, running
 
-CONF = """\
-[unix_http_server]
-file=%(here)s/ctl.sock
-username=admin
-password=s3cret
-
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/ctl.sock
-username=admin
-password=s3cret
-
+PROGRAMS = """\
 [program:worker]
 command=sleep 100000
 process_name=%(program_name)s_%(process_num)03d
@@ -76,7 +57,7 @@ def all_running(daemon: Daemon, procs: int) -> bool:
 
 def measure(impl: str, procs: int, reps: int, calls: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp, \
-            running(impl, Path(tmp), CONF.format(procs=procs)) as daemon:
+            running(impl, Path(tmp), PROGRAMS.format(procs=procs)) as daemon:
         deadline = time.monotonic() + 120
         while not all_running(daemon, procs):
             if time.monotonic() > deadline:
@@ -85,7 +66,7 @@ def measure(impl: str, procs: int, reps: int, calls: int) -> dict[str, float]:
         command = []
         for _ in range(reps):
             t0 = time.perf_counter()
-            out = subprocess.run([tool("supervisorctl"), "-c", str(daemon.conf), "status"],
+            out = subprocess.run(daemon.ctl_argv("status"),
                                  capture_output=True, text=True, check=False).stdout
             command.append(time.perf_counter() - t0)
             assert out.count("RUNNING") == procs, out[-300:]

@@ -14,6 +14,7 @@ from types import FrameType
 import pytest
 
 from tests.support import ServerProcess, run_server
+from tests.support.supervisor_master import Daemon, Site, running
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -56,4 +57,18 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     with ExitStack() as stack:
         def start(app: str, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
             return stack.enter_context(run_server(app, *args, tmp_path=tmp_path, env=env))
+        yield start
+
+
+@pytest.fixture
+def supervisor_master(tmp_path: Path) -> Iterator[Callable[..., Daemon]]:
+    """``supervisor_master(programs, Site(...), impl="fastwsgi")`` runs a
+    supervisor-mode master on TMP/site.conf (or DIR/site.conf with
+    ``directory=DIR``) once its control socket answers, for this test;
+    stopped by PID after (tests/support/supervisor_master.py)."""
+    with ExitStack() as stack:
+        def start(programs: str = "", site: Site | None = None, impl: str = "fastwsgi",
+                  directory: Path | None = None) -> Daemon:
+            return stack.enter_context(running(impl, directory or tmp_path, programs,
+                                               site or Site()))
         yield start

@@ -6,7 +6,6 @@ mode, refused credentials, and a hostile client that costs nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
@@ -19,31 +18,11 @@ from typing import Any
 
 import pytest
 
-from tests.control.daemons import PASSWORD, USER, Daemon, running, tool
 from tests.support import ROOT, TIMEOUT, wait_for
+from tests.support.supervisor_master import PASSWORD, USER, Daemon, Site, running, tool
 
-CONF = """\
-[unix_http_server]
-file=%(here)s/ctl.sock
-chmod=0660
-username={user}
-password={password}
-
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-identifier=site
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/ctl.sock
-username={user}
-password={plain}
-
+SITE = Site(sha=True, chmod="0660", supervisord="identifier=site\n")
+PROGRAMS = """\
 [program:sleeper]
 command=/bin/sh -c "echo hello from sleeper; exec sleep 1000"
 startsecs=0
@@ -81,11 +60,6 @@ ADDED = """
 command=sleep 1000
 startsecs=0
 """
-
-
-def conf_text(extra: str = "") -> str:
-    sha = "{SHA}" + hashlib.sha1(PASSWORD.encode()).hexdigest()
-    return CONF.format(user=USER, password=sha, plain=PASSWORD) + extra
 
 
 def normalize(text: str) -> str:
@@ -142,7 +116,7 @@ def scenario(daemon: Daemon) -> list[tuple[str, Any]]:
         lambda: daemon.call("supervisor.getProcessInfo", "grp:b")["pid"] not in (0, old))))
     ctl("avail", "avail")
     ctl("reread unchanged", "reread")
-    daemon.conf.write_text(conf_text(ADDED).replace("startretries=0", "startretries=1"))
+    daemon.write_conf((PROGRAMS + ADDED).replace("startretries=0", "startretries=1"))
     ctl("reread", "reread")
     ctl("update", "update", order=False)
     ctl("avail after update", "avail")
@@ -205,7 +179,7 @@ def transcripts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tupl
     tool("supervisord")
     out = {}
     for impl in ("supervisord", "fastwsgi"):
-        with running(impl, tmp_path_factory.mktemp(impl), conf_text()) as daemon:
+        with running(impl, tmp_path_factory.mktemp(impl), PROGRAMS, SITE) as daemon:
             out[impl] = scenario(daemon)
     return out
 
@@ -228,7 +202,7 @@ def test_effects_happened(transcripts: dict[str, list[tuple[str, Any]]]) -> None
 
 @pytest.fixture(scope="module")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with running("fastwsgi", tmp_path_factory.mktemp("ours"), conf_text()) as daemon:
+    with running("fastwsgi", tmp_path_factory.mktemp("ours"), PROGRAMS, SITE) as daemon:
         yield daemon
 
 
@@ -250,8 +224,8 @@ def test_wrong_credentials_refused(ours: Daemon) -> None:
 
 
 def test_tail_follow(ours: Daemon) -> None:
-    proc = subprocess.Popen([tool("supervisorctl"), "-c", str(ours.conf), "tail", "-f",
-                             "sleeper"], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(ours.ctl_argv("tail", "-f", "sleeper"), stdout=subprocess.PIPE,
+                            text=True)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "==> Press Ctrl-C to exit <=="

@@ -18,44 +18,21 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.control.daemons import PASSWORD, USER, Daemon, running
 from tests.metrics.cdp import CHROMIUM, SKIP_REASON, Browser
 from tests.metrics.support import samples
 from tests.support import TIMEOUT, wait_for
+from tests.support.server import free_port
+from tests.support.supervisor_master import PASSWORD, USER, Daemon, Site, running
 
 SCREENSHOT_DIR = Path(os.environ.get("FASTWSGI_SCREENSHOT_DIR", ""))
-CONF = """\
-[unix_http_server]
-file=%(here)s/ctl.sock
-username={user}
-password={password}
-
-[inet_http_server]
-port=127.0.0.1:{port}
-username={user}
-password={password}
-
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-identifier=site
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/ctl.sock
-username={user}
-password={password}
-
+SITE = Site(inet=True, supervisord="identifier=site\n")
+PROGRAMS = """\
 [program:sleeper]
 command=/bin/sh -c "echo hello from sleeper; exec sleep 1000"
 startsecs=0
@@ -100,19 +77,14 @@ startretries=2
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Control:
     """The daemon, and an HTTP client for its inet control server."""
 
-    def __init__(self, daemon: Daemon, port: int) -> None:
+    def __init__(self, daemon: Daemon) -> None:
+        assert daemon.inet_port is not None, "the site has no [inet_http_server]"
         self.daemon = daemon
-        self.port = port
-        self.base = f"http://127.0.0.1:{port}"
+        self.port = daemon.inet_port
+        self.base = f"http://127.0.0.1:{self.port}"
 
     def request(self, method: str, target: str, body: bytes = b"",
                 auth: tuple[str, str] | None = (USER, PASSWORD),
@@ -160,14 +132,11 @@ class Control:
 
 
 @pytest.fixture
-def control(tmp_path: Path) -> Iterator[Control]:
-    port = _free_port()
-    conf = CONF.format(user=USER, password=PASSWORD, port=port)
-    with running("fastwsgi", tmp_path / "site", conf) as daemon:
-        ctl = Control(daemon, port)
-        wait_for(lambda: ctl.states()["victim"] == "RUNNING" and
-                 ctl.states()["grp:pair_01"] == "RUNNING", TIMEOUT, "the programs to run")
-        yield ctl
+def control(supervisor_master: Callable[..., Daemon], tmp_path: Path) -> Control:
+    ctl = Control(supervisor_master(PROGRAMS, SITE, directory=tmp_path / "site"))
+    wait_for(lambda: ctl.states()["victim"] == "RUNNING" and
+             ctl.states()["grp:pair_01"] == "RUNNING", TIMEOUT, "the programs to run")
+    return ctl
 
 
 def _labels(program: str, group: str | None = None, **more: str) -> tuple[tuple[str, str], ...]:
@@ -274,10 +243,8 @@ def test_buttons_start_restart_and_report_supervisors_faults(control: Control) -
 
 
 def test_restarts_are_counted_by_reason(tmp_path: Path) -> None:
-    port = _free_port()
-    conf = CONF.format(user=USER, password=PASSWORD, port=port) + RESTARTING
-    with running("fastwsgi", tmp_path / "site", conf) as daemon:
-        ctl = Control(daemon, port)
+    with running("fastwsgi", tmp_path / "site", PROGRAMS + RESTARTING, SITE) as daemon:
+        ctl = Control(daemon)
 
         def restarts(name: str, reason: str) -> float:
             return ctl.metrics()[("fastwsgi_program_restarts_total",
@@ -353,10 +320,10 @@ startsecs=0
 
 
 def test_in_process_wsgi_programs_workers_are_on_metrics_and_page(tmp_path: Path) -> None:
-    port, app_port = _free_port(), _free_port()
-    conf = CONF.format(user=USER, password=PASSWORD, port=port) + WSGI.format(app_port=app_port)
-    with running("fastwsgi", tmp_path / "site", conf) as daemon:
-        ctl = Control(daemon, port)
+    app_port = free_port()
+    programs = PROGRAMS + WSGI.format(app_port=app_port)
+    with running("fastwsgi", tmp_path / "site", programs, SITE) as daemon:
+        ctl = Control(daemon)
         names = ("web:web_00", "web:web_01")
         wait_for(lambda: all(ctl.states().get(n) == "RUNNING" for n in names), TIMEOUT * 2,
                  "the WSGI program's workers")

@@ -8,6 +8,10 @@
 - ``waiting``: the one ``wait_for``;
 - ``tools``: ``Strace`` (skips loudly when strace is missing or cannot attach);
 - ``master``: ``Run`` and ``Load`` for the master's integration tests;
+- ``supervisor_master``: ``running``/``Daemon``/``Site``, a supervisor-mode
+  master (fastwsgi -c site.conf, or the real supervisord) on its own control
+  socket, driven by the stock supervisorctl (the ``supervisor_master``
+  fixture in tests/conftest.py);
 - ``logs``: helpers of the logging tests;
 - ``fake_os``: ``FakeOS``, the one fake of the OS seam for process-management
   unit tests (the WSGI program's and supervisor mode's state machines);

@@ -136,7 +136,8 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 
 def free_port() -> int:
-    """A loopback port free right now, for a proxy to listen on."""
+    """A loopback port free right now (for a proxy, a control server or an app
+    that cannot be handed a bound socket to listen on)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.control.daemons import running
 from tests.support import TIMEOUT, wait_for
+from tests.support.supervisor_master import Site, running
 
 TALKER = r"""
 import os, sys, time
@@ -23,23 +23,8 @@ for piece in pieces:
 time.sleep(1000)
 """
 
-CONF = """\
-[unix_http_server]
-file=%(here)s/ctl.sock
-
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-loglevel=debug
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/ctl.sock
-
+SITE = Site(auth=False, supervisord="loglevel=debug\n")
+TALKER_PROGRAM = """\
 [program:talker]
 command={python} %(here)s/talker.py
 startsecs=0
@@ -51,7 +36,7 @@ stdout_capture_maxbytes=1KB
 @pytest.mark.parametrize("impl", ["fastwsgi", "supervisord"])
 def test_capture_mode_keeps_the_message_out_of_the_log(impl: str, tmp_path: Path) -> None:
     (tmp_path / "talker.py").write_text(TALKER)
-    with running(impl, tmp_path, CONF.format(python=sys.executable)):
+    with running(impl, tmp_path, TALKER_PROGRAM.format(python=sys.executable), SITE):
         log = tmp_path / "talker.log"
         wait_for(lambda: log.exists() and log.read_bytes().endswith(b"token\n"), TIMEOUT,
                  f"{impl}: the last line in talker.log")

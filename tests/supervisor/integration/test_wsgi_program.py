@@ -12,34 +12,19 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from tests.control.daemons import PASSWORD, USER, Daemon, running
+import pytest
+
 from tests.supervisor.integration.harness import alive
 from tests.support import TIMEOUT, wait_for
 from tests.support.master import Load
+from tests.support.server import free_port
+from tests.support.supervisor_master import Daemon
 
-HEAD = """\
-[unix_http_server]
-file=%(here)s/ctl.sock
-username={user}
-password={password}
-
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/ctl.sock
-username={user}
-password={password}
-
+SLEEPER = """\
 [program:sleeper]
 command=sleep 1000
 startsecs=0
@@ -55,15 +40,29 @@ startsecs=0
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def programs(port: int, flags: str = "--graceful-timeout 10") -> str:
+    return SLEEPER + WEB.format(port=port, flags=flags)
 
 
-def conf(port: int, flags: str = "--graceful-timeout 10", extra: str = "") -> str:
-    return (HEAD.format(user=USER, password=PASSWORD) + WEB.format(port=port, flags=flags)
-            + extra)
+class Web(NamedTuple):
+    daemon: Daemon
+    port: int  # web's --bind
+    pids: list[int]  # of web:web_00 .. web:web_02, all three RUNNING
+
+
+StartWeb = Callable[..., Web]
+
+
+@pytest.fixture
+def start_web(supervisor_master: Callable[..., Daemon]) -> StartWeb:
+    """``start_web(flags)``: sleeper and web (three workers, ``flags``) on a
+    master of this test's, once web's workers are RUNNING."""
+    def start(flags: str = "--graceful-timeout 10") -> Web:
+        port = free_port()
+        daemon = supervisor_master(programs(port, flags))
+        pids = wait_for(lambda: running_pids(daemon), TIMEOUT * 2, "web's workers RUNNING")
+        return Web(daemon, port, pids)
+    return start
 
 
 class Target:
@@ -84,6 +83,19 @@ def get(port: int, path: str = "/", timeout: float = TIMEOUT) -> tuple[int, byte
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body
+
+
+def in_flight(port: int, tmp_path: Path, seconds: float
+              ) -> tuple[threading.Thread, list[tuple[int, bytes]]]:
+    """A request the app answers after ``seconds``, in a thread; returned once
+    the app has it (it writes a mark file first). The answer lands in the list."""
+    mark = tmp_path / "in-flight"
+    answer: list[tuple[int, bytes]] = []
+    slow = threading.Thread(target=lambda: answer.append(
+        get(port, f"/sleep?s={seconds}&mark={mark}", timeout=30)))
+    slow.start()
+    assert wait_for(mark.exists, TIMEOUT, "the app to have the request")
+    return slow, answer
 
 
 def serving_pid(port: int) -> int:
@@ -116,159 +128,127 @@ def status_lines(daemon: Daemon) -> dict[str, str]:
     return {line.split()[0]: line for line in out.splitlines() if line.strip()}
 
 
-def test_status_shows_the_workers_as_the_groups_processes(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        pids = running_pids(daemon)
-        assert pids is not None and len(set(pids)) == 3
-        lines = status_lines(daemon)
-        for i, pid in enumerate(pids):
-            line = lines[f"web:web_{i:02d}"]
-            assert re.fullmatch(rf"web:web_0{i}\s+RUNNING\s+pid {pid}, uptime \d+:\d\d:\d\d",
-                                line), line
-        master = daemon.proc.pid
-        assert all(ppid(pid) == master for pid in pids)  # the master's own children
-        served = {serving_pid(port) for _ in range(20)}
-        assert served <= set(pids) and served
-        now = time.time()
-        for info in workers(daemon).values():
-            assert info["pid"] in pids and info["state"] == 20
-            assert info["spawnerr"] == "" and info["exitstatus"] == 0
-            assert now - 60 < info["start"] <= info["now"] <= now + 5
-            assert info["stdout_logfile"] == str(tmp_path / "web.out")
-            assert info["stderr_logfile"] == str(tmp_path / "web.err")
-            assert info["description"].startswith(f"pid {info['pid']}, uptime 0:00:")
-        configs = {c["name"] for c in daemon.call("supervisor.getAllConfigInfo")
-                   if c["group"] == "web"}
-        assert configs == {"web_00", "web_01", "web_02"}
-        out, code = daemon.ctl("pid", "web:web_01")
-        assert code == 0 and out.strip() == str(pids[1])
+def test_status_shows_the_workers_as_the_groups_processes(start_web: StartWeb,
+                                                          tmp_path: Path) -> None:
+    daemon, port, pids = start_web()
+    assert len(set(pids)) == 3
+    lines = status_lines(daemon)
+    for i, pid in enumerate(pids):
+        line = lines[f"web:web_{i:02d}"]
+        assert re.fullmatch(rf"web:web_0{i}\s+RUNNING\s+pid {pid}, uptime \d+:\d\d:\d\d",
+                            line), line
+    master = daemon.pid
+    assert all(ppid(pid) == master for pid in pids)  # the master's own children
+    served = {serving_pid(port) for _ in range(20)}
+    assert served <= set(pids) and served
+    now = time.time()
+    for info in workers(daemon).values():
+        assert info["pid"] in pids and info["state"] == 20
+        assert info["spawnerr"] == "" and info["exitstatus"] == 0
+        assert now - 60 < info["start"] <= info["now"] <= now + 5
+        assert info["stdout_logfile"] == str(tmp_path / "web.out")
+        assert info["stderr_logfile"] == str(tmp_path / "web.err")
+        assert info["description"].startswith(f"pid {info['pid']}, uptime 0:00:")
+    configs = {c["name"] for c in daemon.call("supervisor.getAllConfigInfo")
+               if c["group"] == "web"}
+    assert configs == {"web_00", "web_01", "web_02"}
+    out, code = daemon.ctl("pid", "web:web_01")
+    assert code == 0 and out.strip() == str(pids[1])
 
 
-def test_signal_hup_reloads_under_load_without_a_failed_request(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        before = running_pids(daemon)
-        assert before is not None
-        with Load(Target(port), connections=4) as load:  # type: ignore[arg-type]
-            load.wait_requests(50)
-            out, code = daemon.ctl("signal", "HUP", "web")
-            assert code == 0 and out.strip() == "web: signalled", out
-            assert wait_for(lambda: (p := running_pids(daemon)) is not None
-                            and not set(p) & set(before), TIMEOUT * 2), workers(daemon)
-            after = running_pids(daemon)
-            assert after is not None
-            since = time.monotonic()
-            load.wait_requests(50)
-        assert not load.failures, load.failures[:5]
-        assert load.pids_after(since) <= set(after), load.report()
-        assert wait_for(lambda: all(not alive(pid) for pid in before))  # drained, then gone
-        out, code = daemon.ctl("signal", "TTIN", "web:*")
-        assert code == 0
-        assert wait_for(lambda: running_pids(daemon, 4) is not None, TIMEOUT * 2)
+def test_signal_hup_reloads_under_load_without_a_failed_request(start_web: StartWeb) -> None:
+    daemon, port, before = start_web()
+    with Load(Target(port), connections=4) as load:  # type: ignore[arg-type]
+        load.wait_requests(50)
+        out, code = daemon.ctl("signal", "HUP", "web")
+        assert code == 0 and out.strip() == "web: signalled", out
+        assert wait_for(lambda: (p := running_pids(daemon)) is not None
+                        and not set(p) & set(before), TIMEOUT * 2), workers(daemon)
+        after = running_pids(daemon)
+        assert after is not None
+        since = time.monotonic()
+        load.wait_requests(50)
+    assert not load.failures, load.failures[:5]
+    assert load.pids_after(since) <= set(after), load.report()
+    assert wait_for(lambda: all(not alive(pid) for pid in before))  # drained, then gone
+    out, code = daemon.ctl("signal", "TTIN", "web:*")
+    assert code == 0
+    assert wait_for(lambda: running_pids(daemon, 4) is not None, TIMEOUT * 2)
 
 
 def test_stop_drains_an_in_flight_request_and_start_brings_the_workers_back(
-        tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        pids = running_pids(daemon)
-        assert pids is not None
-        mark = tmp_path / "in-flight"
-        answer: list[tuple[int, bytes]] = []
-        slow = threading.Thread(target=lambda: answer.append(
-            get(port, f"/sleep?s=2&mark={mark}", timeout=30)))
-        slow.start()
-        assert wait_for(mark.exists)
-        out, code = daemon.ctl("stop", "web")
-        slow.join(30)
-        assert code == 0 and out.strip() == "web: stopped", out
-        assert answer and answer[0][0] == 200, answer  # drained, not cut
-        states = {name: i["statename"] for name, i in workers(daemon).items()}
-        assert states == {"web_00": "STOPPED", "web_01": "STOPPED", "web_02": "STOPPED"}
-        assert all(not alive(pid) for pid in pids)
-        refused = False
-        try:
-            get(port, timeout=2)
-        except OSError:
-            refused = True
-        assert refused  # its listeners closed with it
-        assert daemon.states()["sleeper"] == "RUNNING"  # the others keep running
-        out, code = daemon.ctl("start", "web:*")
-        assert code == 0, out
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        assert serving_pid(port) in (running_pids(daemon) or [])
+        start_web: StartWeb, tmp_path: Path) -> None:
+    daemon, port, pids = start_web()
+    slow, answer = in_flight(port, tmp_path, 2)
+    out, code = daemon.ctl("stop", "web")
+    slow.join(30)
+    assert code == 0 and out.strip() == "web: stopped", out
+    assert answer and answer[0][0] == 200, answer  # drained, not cut
+    states = {name: i["statename"] for name, i in workers(daemon).items()}
+    assert states == {"web_00": "STOPPED", "web_01": "STOPPED", "web_02": "STOPPED"}
+    assert all(not alive(pid) for pid in pids)
+    refused = False
+    try:
+        get(port, timeout=2)
+    except OSError:
+        refused = True
+    assert refused  # its listeners closed with it
+    assert daemon.states()["sleeper"] == "RUNNING"  # the others keep running
+    out, code = daemon.ctl("start", "web:*")
+    assert code == 0, out
+    assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
+    assert serving_pid(port) in (running_pids(daemon) or [])
 
 
-def test_stop_and_start_of_one_worker(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        pids = running_pids(daemon)
-        assert pids is not None
-        out, code = daemon.ctl("stop", "web:web_01")
-        assert code == 0 and out.strip() == "web:web_01: stopped", out
-        infos = workers(daemon)
-        assert infos["web_01"]["statename"] == "STOPPED" and not alive(pids[1])
-        assert [infos[n]["pid"] for n in ("web_00", "web_02")] == [pids[0], pids[2]]
-        out, code = daemon.ctl("start", "web:web_01")
-        assert code == 0 and out.strip() == "web:web_01: started", out
-        assert wait_for(lambda: (p := running_pids(daemon)) is not None
-                        and p[1] not in pids and [p[0], p[2]] == [pids[0], pids[2]])
+def test_stop_and_start_of_one_worker(start_web: StartWeb) -> None:
+    daemon, _, pids = start_web()
+    out, code = daemon.ctl("stop", "web:web_01")
+    assert code == 0 and out.strip() == "web:web_01: stopped", out
+    infos = workers(daemon)
+    assert infos["web_01"]["statename"] == "STOPPED" and not alive(pids[1])
+    assert [infos[n]["pid"] for n in ("web_00", "web_02")] == [pids[0], pids[2]]
+    out, code = daemon.ctl("start", "web:web_01")
+    assert code == 0 and out.strip() == "web:web_01: started", out
+    assert wait_for(lambda: (p := running_pids(daemon)) is not None
+                    and p[1] not in pids and [p[0], p[2]] == [pids[0], pids[2]])
 
 
-def test_a_killed_worker_is_replaced_and_shown(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        pids = running_pids(daemon)
-        assert pids is not None
-        os.kill(pids[1], signal.SIGKILL)
-        assert wait_for(lambda: (p := running_pids(daemon)) is not None and p[1] != pids[1]
-                        and [p[0], p[2]] == [pids[0], pids[2]], TIMEOUT * 2), workers(daemon)
-        assert "was killed by signal SIGKILL" in (tmp_path / "web.err").read_text()
-        new = running_pids(daemon)
-        assert new is not None and ppid(new[1]) == daemon.proc.pid
+def test_a_killed_worker_is_replaced_and_shown(start_web: StartWeb, tmp_path: Path) -> None:
+    daemon, _, pids = start_web()
+    os.kill(pids[1], signal.SIGKILL)
+    assert wait_for(lambda: (p := running_pids(daemon)) is not None and p[1] != pids[1]
+                    and [p[0], p[2]] == [pids[0], pids[2]], TIMEOUT * 2), workers(daemon)
+    assert "was killed by signal SIGKILL" in (tmp_path / "web.err").read_text()
+    new = running_pids(daemon)
+    assert new is not None and ppid(new[1]) == daemon.pid
 
 
-def test_logs_go_to_the_programs_log_files(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port, "--access-logfile -")) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        assert get(port, "/log?msg=from-the-app")[0] == 200
-        err, out = tmp_path / "web.err", tmp_path / "web.out"
-        assert wait_for(lambda: "from-the-app" in err.read_text())  # the worker's log
-        assert "Booting worker with pid" in err.read_text()  # the program's own lines
-        assert wait_for(lambda: '"GET /log?msg=from-the-app HTTP/1.0" 200' in out.read_text())
-        text, code = daemon.ctl("tail", "web", "stderr")
-        assert code == 0 and "from-the-app" in text, text
-        text, code = daemon.ctl("tail", "web:web_02")
-        assert code == 0 and "GET /log" in text, text
-        err.rename(tmp_path / "web.err.1")  # logrotate, then the master's USR2
-        daemon.proc.send_signal(signal.SIGUSR2)
-        assert wait_for(err.exists)
-        assert get(port, "/log?msg=after-the-rotation")[0] == 200
-        assert wait_for(lambda: "after-the-rotation" in err.read_text())
+def test_logs_go_to_the_programs_log_files(start_web: StartWeb, tmp_path: Path) -> None:
+    daemon, port, _ = start_web("--access-logfile -")
+    assert get(port, "/log?msg=from-the-app")[0] == 200
+    err, out = tmp_path / "web.err", tmp_path / "web.out"
+    assert wait_for(lambda: "from-the-app" in err.read_text())  # the worker's log
+    assert "Booting worker with pid" in err.read_text()  # the program's own lines
+    assert wait_for(lambda: '"GET /log?msg=from-the-app HTTP/1.0" 200' in out.read_text())
+    text, code = daemon.ctl("tail", "web", "stderr")
+    assert code == 0 and "from-the-app" in text, text
+    text, code = daemon.ctl("tail", "web:web_02")
+    assert code == 0 and "GET /log" in text, text
+    err.rename(tmp_path / "web.err.1")  # logrotate, then the master's USR2
+    daemon.proc.send_signal(signal.SIGUSR2)
+    assert wait_for(err.exists)
+    assert get(port, "/log?msg=after-the-rotation")[0] == 200
+    assert wait_for(lambda: "after-the-rotation" in err.read_text())
 
 
-def test_term_drains_the_program_and_leaves_no_process(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        pids = [*(running_pids(daemon) or []), daemon.call("supervisor.getProcessInfo",
-                                                             "sleeper")["pid"]]
-        mark = tmp_path / "in-flight"
-        answer: list[tuple[int, bytes]] = []
-        slow = threading.Thread(target=lambda: answer.append(
-            get(port, f"/sleep?s=1&mark={mark}", timeout=30)))
-        slow.start()
-        assert wait_for(mark.exists)
-        daemon.proc.send_signal(signal.SIGTERM)
-        daemon.proc.wait(TIMEOUT * 2)
-        slow.join(30)
+def test_term_drains_the_program_and_leaves_no_process(start_web: StartWeb,
+                                                       tmp_path: Path) -> None:
+    daemon, port, web_pids = start_web()
+    pids = [*web_pids, daemon.call("supervisor.getProcessInfo", "sleeper")["pid"]]
+    slow, answer = in_flight(port, tmp_path, 1)
+    daemon.proc.send_signal(signal.SIGTERM)
+    daemon.proc.wait(TIMEOUT * 2)
+    slow.join(30)
     assert answer and answer[0][0] == 200, answer  # drained by the shutdown, not cut
     assert daemon.proc.returncode == 0
     assert all(not alive(pid) for pid in pids)
@@ -276,66 +256,60 @@ def test_term_drains_the_program_and_leaves_no_process(tmp_path: Path) -> None:
     assert log.index("stopped: web") < log.index("stopped: sleeper")  # high priority first
 
 
-def test_update_restarts_a_changed_program_and_drains_a_removed_one(tmp_path: Path) -> None:
-    port = free_port()
-    with running("fastwsgi", tmp_path, conf(port)) as daemon:
-        assert wait_for(lambda: running_pids(daemon) is not None, TIMEOUT * 2)
-        before = running_pids(daemon)
-        assert before is not None
-        daemon.conf.write_text(conf(port, "--graceful-timeout 10 --workers 2"))
-        daemon.proc.send_signal(signal.SIGHUP)  # the master's HUP is `update`
-        assert wait_for(lambda: running_pids(daemon, 2) is not None
-                        and len(workers(daemon)) == 2, TIMEOUT * 2), workers(daemon)
-        after = running_pids(daemon, 2)
-        assert after is not None and not set(after) & set(before)
-        assert all(not alive(pid) for pid in before)
-        mark = tmp_path / "in-flight"
-        answer: list[tuple[int, bytes]] = []
-        slow = threading.Thread(target=lambda: answer.append(
-            get(port, f"/sleep?s=1&mark={mark}", timeout=30)))
-        slow.start()
-        assert wait_for(mark.exists)
-        daemon.conf.write_text(HEAD.format(user=USER, password=PASSWORD))
-        out, code = daemon.ctl("update")
-        slow.join(30)
-        assert code == 0 and "web: stopped" in out and "web: removed process group" in out, out
-        assert answer and answer[0][0] == 200, answer
-        assert all(not alive(pid) for pid in after)
-        assert set(daemon.states()) == {"sleeper"}
+def test_update_restarts_a_changed_program_and_drains_a_removed_one(start_web: StartWeb,
+                                                                   tmp_path: Path) -> None:
+    daemon, port, before = start_web()
+    daemon.write_conf(programs(port, "--graceful-timeout 10 --workers 2"))
+    daemon.proc.send_signal(signal.SIGHUP)  # the master's HUP is `update`
+    assert wait_for(lambda: running_pids(daemon, 2) is not None
+                    and len(workers(daemon)) == 2, TIMEOUT * 2), workers(daemon)
+    after = running_pids(daemon, 2)
+    assert after is not None and not set(after) & set(before)
+    assert all(not alive(pid) for pid in before)
+    slow, answer = in_flight(port, tmp_path, 1)
+    daemon.write_conf(SLEEPER)
+    out, code = daemon.ctl("update")
+    slow.join(30)
+    assert code == 0 and "web: stopped" in out and "web: removed process group" in out, out
+    assert answer and answer[0][0] == 200, answer
+    assert all(not alive(pid) for pid in after)
+    assert set(daemon.states()) == {"sleeper"}
 
 
-def test_an_app_that_does_not_import_ends_fatal_and_the_others_run(tmp_path: Path) -> None:
-    port = free_port()
-    text = conf(port).replace("tests.apps.master_apps:app", "tests.apps.no_such_module:app")
+def test_an_app_that_does_not_import_ends_fatal_and_the_others_run(
+        supervisor_master: Callable[..., Daemon], tmp_path: Path) -> None:
+    text = programs(free_port()).replace("tests.apps.master_apps:app",
+                                         "tests.apps.no_such_module:app")
     text = text.replace("startsecs=0\n", "startsecs=0\nstartretries=1\n")
-    with running("fastwsgi", tmp_path, text) as daemon:
-        assert wait_for(lambda: {i["statename"] for i in workers(daemon).values()} == {"FATAL"},
-                        TIMEOUT * 2), workers(daemon)
-        for info in workers(daemon).values():
-            assert info["pid"] == 0
-            assert "the app failed to load" in info["spawnerr"]
-            assert "no_such_module" in info["description"]
-        assert daemon.states()["sleeper"] == "RUNNING"
-        log = (tmp_path / "supervisord.log").read_text()
-        assert "gave up: web entered FATAL state" in log
-        out, code = daemon.ctl("start", "web:web_00")
-        assert code != 0 and out.strip() == "web:web_00: ERROR (spawn error)", out
+    daemon = supervisor_master(text)
+    assert wait_for(lambda: {i["statename"] for i in workers(daemon).values()} == {"FATAL"},
+                    TIMEOUT * 2), workers(daemon)
+    for info in workers(daemon).values():
+        assert info["pid"] == 0
+        assert "the app failed to load" in info["spawnerr"]
+        assert "no_such_module" in info["description"]
+    assert daemon.states()["sleeper"] == "RUNNING"
+    log = (tmp_path / "supervisord.log").read_text()
+    assert "gave up: web entered FATAL state" in log
+    out, code = daemon.ctl("start", "web:web_00")
+    assert code != 0 and out.strip() == "web:web_00: ERROR (spawn error)", out
 
 
-def test_a_command_that_needs_a_process_of_its_own_is_execd(tmp_path: Path) -> None:
+def test_a_command_that_needs_a_process_of_its_own_is_execd(
+        supervisor_master: Callable[..., Daemon], tmp_path: Path) -> None:
     port = free_port()
     pidfile = tmp_path / "web.pid"
-    text = conf(port, f"--pid {pidfile}").replace(
+    text = programs(port, f"--pid {pidfile}").replace(
         "command=fastwsgi", f"command={Path(sys.executable).parent / 'fastwsgi'}")
-    with running("fastwsgi", tmp_path, text) as daemon:
-        assert wait_for(lambda: daemon.states().get("web") == "RUNNING", TIMEOUT * 2), \
-            daemon.states()
-        log = (tmp_path / "supervisord.log").read_text()
-        assert "web: runs as a command of its own, not in-process: --pid writes" in log
-        pid = daemon.call("supervisor.getProcessInfo", "web")["pid"]
-        assert wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() == str(pid))
-        assert wait_for(lambda: serving_pid_or_none(port) is not None)
-        assert serving_pid_or_none(port) != pid  # its own master's worker
+    daemon = supervisor_master(text)
+    assert wait_for(lambda: daemon.states().get("web") == "RUNNING", TIMEOUT * 2), \
+        daemon.states()
+    log = (tmp_path / "supervisord.log").read_text()
+    assert "web: runs as a command of its own, not in-process: --pid writes" in log
+    pid = daemon.call("supervisor.getProcessInfo", "web")["pid"]
+    assert wait_for(lambda: pidfile.exists() and pidfile.read_text().strip() == str(pid))
+    assert wait_for(lambda: serving_pid_or_none(port) is not None)
+    assert serving_pid_or_none(port) != pid  # its own master's worker
 
 
 def serving_pid_or_none(port: int) -> int | None:
