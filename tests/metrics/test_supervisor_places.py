@@ -22,35 +22,13 @@ from collections import Counter
 from pathlib import Path
 
 from fastwsgi.control.supervised import RESTART_REASONS, RestartCounter
-from tests.control.daemons import PASSWORD, USER, Daemon, running
 from tests.metrics.support import samples
 from tests.support import TIMEOUT, wait_for
+from tests.support.server import free_port
+from tests.support.supervisor_master import PASSWORD, USER, Daemon, Site, running
 
-CONF = """\
-[unix_http_server]
-file=%(here)s/ctl.sock
-username={user}
-password={password}
-
-[inet_http_server]
-port=127.0.0.1:{port}
-username={user}
-password={password}
-
-[supervisord]
-logfile=%(here)s/supervisord.log
-pidfile=%(here)s/supervisord.pid
-childlogdir=%(here)s
-nodaemon=true
-
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-
-[supervisorctl]
-serverurl=unix://%(here)s/ctl.sock
-username={user}
-password={password}
-
+SITE = Site(inet=True)
+PROGRAMS = """\
 [program:web]
 command=fastwsgi tests.apps.metrics_apps:app --bind 127.0.0.1:{app_port} --workers 2 --max-requests 3
 startsecs=0
@@ -59,12 +37,6 @@ PLACES = ("web_00", "web_01")
 # Every reason a place's restarts are shown with (the supervisor's, then its worker's).
 REASONS = ("exit", "crash", "backoff", "manual", "timeout", "max_requests", "memory", "oom",
            "killed", "reload", "orphaned", "boot_failure")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(port: int, target: str) -> str:
@@ -130,9 +102,10 @@ def _get_app(port: int, requests: int) -> None:
 
 
 def test_each_place_counts_its_restarts_by_reason(tmp_path: Path) -> None:
-    port, app_port = _free_port(), _free_port()
-    conf = CONF.format(user=USER, password=PASSWORD, port=port, app_port=app_port)
-    with running("fastwsgi", tmp_path / "site", conf) as daemon:
+    app_port = free_port()
+    with running("fastwsgi", tmp_path / "site", PROGRAMS.format(app_port=app_port),
+                 SITE) as daemon:
+        port = daemon.inet_port
         wait_for(lambda: set(_pids(daemon)) == set(PLACES), TIMEOUT * 2, "web's workers")
         pids = _pids(daemon)
         assert _restarts(port) == _expect()
