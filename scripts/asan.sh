@@ -64,8 +64,10 @@ live=(
 # Not run here: what they measure is what ASan changes, not what it checks.
 # The worker's peak RSS (shadow memory and the quarantine of freed blocks
 # raise it several-fold) and a latency bound (every instrumented call is
-# slower).
+# slower), and a count of the worker's reads/io_uring_enter calls for 100
+# pipelined requests (an instrumented worker takes the bytes in more turns).
 skip=(
+    --deselect "tests/integration/test_http.py::test_100_pipelined_requests_answered_in_order_in_few_reads"
     --deselect "tests/integration/test_bodies.py::test_100mb_upload_is_spooled_in_bounded_memory"
     --deselect "tests/integration/test_bodies.py::test_1gb_file_wrapper_download_by_sendfile"
     --deselect "tests/integration/test_http.py::test_slow_client_does_not_delay_another"
