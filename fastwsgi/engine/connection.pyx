@@ -215,6 +215,9 @@ cdef class Connection:
         body = take_input(self)
         if body is not _EMPTY_INPUT:  # else the template's
             environ["wsgi.input"] = body
+            self.env_reusable = False  # a spare would keep the body alive
+        # As the app gets it (request.pyx request_environ).
+        self.spare_version = fw_dict_version(environ)
         self.cur_environ = environ
         server.requests += 1
         if server.max_requests and server.requests >= server.max_requests:
@@ -512,6 +515,7 @@ cdef class Connection:
             self.fd = -1
         self.sr.write_cb = None
         drop_early_hints(self)
+        drop_spare_environ(self)
         self.environ = None
         self.zbody = None
         fw_buf_free(&self.rbuf)

@@ -6,6 +6,10 @@
 cdef tuple _HEADER_KEYS = tuple(
     sys.intern(fw_header_cgi_name(i).decode("ascii")) for i in range(fw_header_count()))
 
+# Connection.hmask has a bit per known name (llhttp.pyx _on_header_complete).
+if fw_header_count() > 64:
+    raise ImportError("csrc's table of header names outgrew Connection.hmask's 64 bits")
+
 # fw_header_cgi_key() writes "HTTP_" before the name.
 DEF CGI_PREFIX_LEN = 5
 
@@ -72,10 +76,12 @@ cdef str _method_name(int method, const char *p, size_t n):
 
 
 cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx,
-                     str value=None) except -1:
+                     str value, bint maybe_repeated) except -1:
     """Set one header's environ key; repeats are joined with "," (RFC 9110
     §5.3, gunicorn's behaviour).  Returns 1 for a name with "_", which is
-    left out (the caller may accept it from a trusted forwarder)."""
+    left out (the caller may accept it from a trusted forwarder).  Without
+    maybe_repeated (every name a known one, each once) the key is set
+    outright: the environ may be a reused one holding the last request's."""
     cdef char keybuf[256]
     cdef char *heapkey = NULL
     cdef long klen
@@ -102,6 +108,9 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx,
         value = _latin1_recent(idx, head + h.value_off, h.value_len)
     else:
         value = _latin1(head + h.value_off, h.value_len)
+    if not maybe_repeated:
+        environ[key] = value
+        return 0
     old = environ.setdefault(key, value)
     if old is not value:
         environ[key] = old + "," + value

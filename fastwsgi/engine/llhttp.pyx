@@ -24,6 +24,8 @@ cdef int _on_message_begin(Connection c) noexcept:
     c.method_len = c.url_len = 0
     c.field_len = c.value_len = 0
     c.nheaders = c.ntrailers = 0
+    c.hmask = 0
+    c.hunusual = False
     c.chunk_line = c.chunk_last = False
     c.head_started = c.server.now_ms
     return 0
@@ -104,6 +106,11 @@ cdef int _on_header_complete(Connection c) noexcept:
     while c.value_len and (v[c.value_len - 1] == b' ' or v[c.value_len - 1] == b'\t'):
         c.value_len -= 1
     h.value_len = c.value_len
+    h.idx = fw_header_index(c.inbuf + c.head_start + c.field_off, c.field_len)
+    if h.idx < 0 or (c.hmask >> h.idx) & 1:
+        c.hunusual = True
+    else:
+        c.hmask |= (<uint64_t>1) << h.idx
     c.nheaders += 1
     c.field_len = c.value_len = 0
     return 0

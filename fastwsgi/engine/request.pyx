@@ -31,12 +31,15 @@ cdef int start_request(Connection c) except -2:
             method = method.upper()  # gunicorn's casefold_http_method
         c.is_head = method == "HEAD"
         environ["REQUEST_METHOD"] = method
+        c.env_overrides |= EO_METHOD
     else:
         c.is_head = p.method == FW_METHOD_HEAD
         if p.method != FW_METHOD_GET:
             environ["REQUEST_METHOD"] = _method_name(p.method, head + c.method_off, c.method_len)
+            c.env_overrides |= EO_METHOD
     if c.http10:
         environ["SERVER_PROTOCOL"] = _HTTP10
+        c.env_overrides |= EO_PROTOCOL
     raw = _latin1_recent(_TARGET_SLOT, head + c.url_off, c.url_len)
     environ["RAW_URI"] = raw
     environ["REQUEST_URI"] = raw
@@ -66,10 +69,11 @@ cdef int start_request(Connection c) except -2:
         path = _decode_path(head + c.url_off + target.path_off, target.path_len)
     if target.query_len:  # else the template's ""
         environ["QUERY_STRING"] = _latin1(head + c.url_off + target.query_off, target.query_len)
+        c.env_overrides |= EO_QUERY
 
     for i in range(c.nheaders):
         h = &c.headers[i]
-        idx = fw_header_index(head + h.name_off, h.name_len)
+        idx = h.idx
         value = None
         if idx == FW_H_HOST:
             nhost += 1
@@ -87,7 +91,8 @@ cdef int start_request(Connection c) except -2:
             expect_continue = fw_lower_eq(head + h.value_off, h.value_len, "100-continue")
         if h.name_len and server.scheme_initials[<unsigned char>(head[h.name_off] | 0x20)]:
             maybe_scheme = True
-        if _add_header(environ, head, h, idx, value) and c.trusted and server.forwarders:
+        if (_add_header(environ, head, h, idx, value, c.hunusual)
+                and c.trusted and server.forwarders):
             name = _latin1(head + h.name_off, h.name_len).upper()
             if name in server.forwarders:
                 if forwarded is None:
@@ -120,8 +125,10 @@ cdef int start_request(Connection c) except -2:
         return -1
     if c.is_unix:
         _unix_server_name(environ)
+        c.env_reusable = False
     script_name = server.script_name
     if forwarded is not None:
+        c.env_reusable = False
         # gunicorn's forwarder_headers: environ keys a trusted proxy sets.
         path = forwarded.pop("PATH_INFO", path)
         if "SCRIPT_NAME" in forwarded:
@@ -140,9 +147,51 @@ cdef int start_request(Connection c) except -2:
     return 0
 
 
+# An environ is reused (issue #16): copying the template into a new dict and
+# freeing that dict after the response was a tenth of a plaintext request's
+# instructions.  Once the app has returned, the last environ may be refilled
+# for the next request when (1) nothing but the connection holds it, so no
+# one can see it change, and (2) its dict version is the one it had when the
+# app got it, so it holds exactly what start_request put in: the template's
+# keys (with the overrides below), RAW_URI, REQUEST_URI, PATH_INFO and one
+# key per known header field.  (3) The new request's header names are the
+# same set of known names, each once (hmask == env_mask, not hunusual), so
+# that setting its keys replaces every request key of the last one; and the
+# template's values that the last request changed are put back first.  What
+# the app gets is then the same dict content a fresh copy would hold.
+# Requests that change other template keys (a trusted proxy's scheme or
+# forwarder headers, a unix socket's SERVER_NAME) or have a body (wsgi.input:
+# the spare would keep the body alive) make a fresh environ next time.
+
+cdef enum EnvOverride:
+    EO_METHOD = 1      # REQUEST_METHOD is not "GET"
+    EO_PROTOCOL = 2    # SERVER_PROTOCOL is "HTTP/1.0"
+    EO_QUERY = 4       # QUERY_STRING is not ""
+
+
 cdef dict request_environ(Connection c):
-    """A new environ holding the keys that are the same for every request on
+    """The environ to fill: the last one reused when it may be (see above),
+    else a new one holding the keys that are the same for every request on
     the connection, copied from one dict (a single C call)."""
+    cdef dict environ
+    cdef int overrides = c.env_overrides
+    # (The count read through a PyObject *: Cython would hold a reference
+    # of its own while reading an object's.)
+    cdef bint reuse = (c.spare_environ is not None
+                       and (<PyObject *>c.spare_environ).ob_refcnt == 1
+                       and not c.hunusual and c.hmask == c.env_mask
+                       and fw_dict_version(c.spare_environ) == c.spare_version
+                       and c.spare_version != 0)
+    c.env_overrides = 0
+    c.env_mask = c.hmask
+    c.env_reusable = not c.hunusual
+    if reuse:
+        environ = c.spare_environ
+        c.spare_environ = None
+        if overrides:
+            _restore_template(environ, overrides)
+        return environ
+    c.spare_environ = None
     template = c.conn_environ
     if template is not None:
         return PyDict_Copy(template)
@@ -164,6 +213,30 @@ cdef dict request_environ(Connection c):
     return environ
 
 
+cdef int _restore_template(dict environ, int overrides) except -1:
+    """Put back the template's values of the keys the last request set."""
+    if overrides & EO_METHOD:
+        environ["REQUEST_METHOD"] = _GET
+    if overrides & EO_PROTOCOL:
+        environ["SERVER_PROTOCOL"] = _HTTP11
+    if overrides & EO_QUERY:
+        environ["QUERY_STRING"] = _EMPTY
+    return 0
+
+
+cdef int keep_spare_environ(Connection c, dict environ) except -1:
+    """After the response: keep its environ for request_environ to reuse."""
+    if c.env_reusable and c.state != CS_CLOSED:
+        c.spare_environ = environ
+    return 0
+
+
+cdef int drop_spare_environ(Connection c) noexcept:
+    c.spare_environ = None
+    c.env_reusable = False
+    return 0
+
+
 cdef int forwarded_scheme(Connection c, dict environ) except -2:
     """wsgi.url_scheme from a trusted proxy's secure-scheme headers."""
     scheme = None
@@ -177,6 +250,7 @@ cdef int forwarded_scheme(Connection c, dict environ) except -2:
         scheme = this
     if scheme is not None:
         environ["wsgi.url_scheme"] = scheme
+        c.env_reusable = False
     return 0
 
 
@@ -199,6 +273,7 @@ cdef int read_proxy_header(Connection c) except -1:
     if out[0]:
         c.remote_addr, c.remote_port = out
         c.conn_environ = None
+        drop_spare_environ(c)
     return 1
 
 

@@ -249,6 +249,8 @@ cdef int end_response(Connection c, bint complete) except -1:
                                _monotonic() - c.started if server.timing else 0.0)
         except Exception as exc:
             server.log_error("Exception in the access log or post_request hook", exc)
+    if environ is not None and c.keep_alive:
+        keep_spare_environ(c, environ)
     # -> IDLE (the next request may be parsed) or -> CLOSING
     c._enter(PH_IDLE if c.keep_alive else PH_CLOSING)
     return 0

@@ -36,6 +36,7 @@ cdef struct HeaderSpan:
     size_t name_len
     size_t value_off
     size_t value_len
+    int idx          # the name's index in csrc's table of known names, or -1
 
 
 cdef class Connection:
@@ -72,6 +73,11 @@ cdef class Connection:
     cdef int headers_cap
     cdef int nheaders
     cdef int ntrailers
+    # The known header names of the head, one bit per table index; hunusual:
+    # an unknown name or a repeated one was seen (request.pyx: the environ
+    # of such a request is built afresh, and not reused after).
+    cdef uint64_t hmask
+    cdef bint hunusual
     # A chunked body's chunk-size lines are read and checked by
     # read_chunk_line (engine/llhttp.pyx), llhttp only gets the size:
     # chunk_line, one is next; chunk_last, the chunk being read is the last.
@@ -99,6 +105,16 @@ cdef class Connection:
     cdef str remote_port         # REMOTE_PORT, or None (a unix-socket peer has none)
     cdef dict environ
     cdef dict cur_environ
+    # The last response's environ, kept to be refilled for the next request
+    # when nothing else holds it and it is as we made it (request.pyx
+    # request_environ): spare_version is its dict version when the app got
+    # it; env_mask the header keys it holds (hmask); env_overrides the
+    # template keys it holds another value of (EnvOverride bits).
+    cdef dict spare_environ
+    cdef uint64_t spare_version
+    cdef uint64_t env_mask
+    cdef int env_overrides
+    cdef bint env_reusable      # the environ being served may be kept as spare
     cdef object hints            # wsgi.early_hints (engine/early_hints.pyx), from the first request
     cdef bint keep_alive
     cdef bint http10
