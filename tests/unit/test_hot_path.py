@@ -75,6 +75,60 @@ def test_environ_on_a_kept_connection_equals_a_fresh_connections() -> None:
     assert on_kept[3]["QUERY_STRING"] == "x=1&y" and on_kept[5]["QUERY_STRING"] == ""
 
 
+# Requests whose environ may be the last one refilled (request.pyx
+# request_environ): the same known header names, with the template's values
+# changed and changed back between them.
+REUSED = [
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /x HTTP/1.1\r\nHost: b\r\n\r\n",
+    b"DELETE /q?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /old HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX-Custom: 1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: 1\r\nAccept: 2\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: 1\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+]
+
+
+@pytest.mark.parametrize("keep", [False, True], ids=["let go", "kept by the app"])
+def test_a_reused_environ_equals_a_fresh_one(keep: bool) -> None:
+    """The app that leaves its environ alone (so it may be refilled) or keeps
+    a reference to it (so it may not) sees on a kept connection what each
+    request gets on a fresh one; a kept environ is never changed after."""
+    seen: list[dict[str, Any]] = []
+    kept: list[tuple[Environ, dict[str, Any]]] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(_seen(environ))
+        if keep:
+            kept.append((environ, dict(environ)))
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    server = _core.Server(wsgiref.validate.validator(app))
+    conn = server.connection()
+    for raw in REUSED:
+        conn.feed(raw)
+    on_kept = seen[:]
+    seen.clear()
+    for raw in REUSED:
+        server.connection().feed(raw)
+    assert len(on_kept) == len(seen) == len(REUSED)
+    for i, (a, b) in enumerate(zip(on_kept, seen)):
+        assert a == b, f"request {i}: {REUSED[i][:40]!r}"
+    assert on_kept[2]["REQUEST_METHOD"] == "DELETE" and on_kept[3]["REQUEST_METHOD"] == "GET"
+    assert on_kept[2]["QUERY_STRING"] == "x=1" and on_kept[3]["QUERY_STRING"] == ""
+    assert on_kept[4]["SERVER_PROTOCOL"] == "HTTP/1.0" and on_kept[6]["SERVER_PROTOCOL"] == "HTTP/1.1"
+    assert on_kept[9]["HTTP_ACCEPT"] == "1,2" and on_kept[10]["HTTP_ACCEPT"] == "1"
+    assert "HTTP_ACCEPT" not in on_kept[6] and "HTTP_X_CUSTOM" not in on_kept[8]
+    for environ, copy in kept:
+        assert environ == copy
+
+
 def test_a_proxy_header_gives_the_connection_its_peer() -> None:
     """REMOTE_ADDR comes from the PROXY header on every request of the
     connection, also those built from its template."""
