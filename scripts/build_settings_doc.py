@@ -3,8 +3,8 @@
 
 Usage: python scripts/build_settings_doc.py [OUTPUT]   (default: docs/settings.md)
 
-Run it after changing any Setting; tests compare nothing against the output,
-so a stale page is only caught by review.
+Run it after changing any Setting: tests/unit/test_settings_doc.py fails while
+the page differs from what this script writes.
 """
 
 from __future__ import annotations
