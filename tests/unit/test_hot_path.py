@@ -46,6 +46,25 @@ def _seen(environ: Environ) -> dict[str, Any]:
     return out
 
 
+def _kept_equals_fresh(app: Callable[..., Any], seen: list[dict[str, Any]],
+                       requests: list[bytes]) -> list[dict[str, Any]]:
+    """Feed `requests` through one kept connection, then each through a fresh
+    one; the app appends what it saw to `seen`.  Every request must have seen
+    the same environ both ways; returns what the kept connection's saw."""
+    server = _core.Server(wsgiref.validate.validator(app))
+    kept = server.connection()
+    for raw in requests:
+        kept.feed(raw)
+    on_kept = seen[:]
+    seen.clear()
+    for raw in requests:
+        server.connection().feed(raw)
+    assert len(on_kept) == len(seen) == len(requests)
+    for i, (a, b) in enumerate(zip(on_kept, seen)):
+        assert a == b, f"request {i}: {requests[i][:40]!r}"
+    return on_kept
+
+
 def test_environ_on_a_kept_connection_equals_a_fresh_connections() -> None:
     seen: list[dict[str, Any]] = []
 
@@ -59,17 +78,7 @@ def test_environ_on_a_kept_connection_equals_a_fresh_connections() -> None:
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
         return [b"ok"]
 
-    server = _core.Server(wsgiref.validate.validator(app))
-    kept = server.connection()
-    for raw in REQUESTS:
-        kept.feed(raw)
-    on_kept = seen[:]
-    seen.clear()
-    for raw in REQUESTS:
-        server.connection().feed(raw)
-    assert len(on_kept) == len(seen) == len(REQUESTS)
-    for i, (a, b) in enumerate(zip(on_kept, seen)):
-        assert a == b, f"request {i}: {REQUESTS[i][:40]!r}"
+    on_kept = _kept_equals_fresh(app, seen, REQUESTS)
     assert on_kept[4]["wsgi.input"] == b"hello" and on_kept[5]["wsgi.input"] == b""
     assert on_kept[2]["REQUEST_METHOD"] == "HEAD" and on_kept[6]["SERVER_PROTOCOL"] == "HTTP/1.0"
     assert on_kept[3]["QUERY_STRING"] == "x=1&y" and on_kept[5]["QUERY_STRING"] == ""
@@ -109,17 +118,7 @@ def test_a_reused_environ_equals_a_fresh_one(keep: bool) -> None:
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
         return [b"ok"]
 
-    server = _core.Server(wsgiref.validate.validator(app))
-    conn = server.connection()
-    for raw in REUSED:
-        conn.feed(raw)
-    on_kept = seen[:]
-    seen.clear()
-    for raw in REUSED:
-        server.connection().feed(raw)
-    assert len(on_kept) == len(seen) == len(REUSED)
-    for i, (a, b) in enumerate(zip(on_kept, seen)):
-        assert a == b, f"request {i}: {REUSED[i][:40]!r}"
+    on_kept = _kept_equals_fresh(app, seen, REUSED)
     assert on_kept[2]["REQUEST_METHOD"] == "DELETE" and on_kept[3]["REQUEST_METHOD"] == "GET"
     assert on_kept[2]["QUERY_STRING"] == "x=1" and on_kept[3]["QUERY_STRING"] == ""
     assert on_kept[4]["SERVER_PROTOCOL"] == "HTTP/1.0" and on_kept[6]["SERVER_PROTOCOL"] == "HTTP/1.1"
