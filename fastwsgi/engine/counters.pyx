@@ -52,9 +52,8 @@ cdef inline void count_dispatch(fw_counters_t *counters, Connection c) noexcept:
     """A request is handed to the app: its latency starts now."""
     counters.requests += 1
     counters.in_flight += 1
-    if c.served:
+    if c.served:  # set by Connection._dispatch right after this call
         counters.keepalive_reuse += 1
-    c.served = True
     c.t_start = fw_now_ns()
     c.t_end = 0
 
