@@ -9,6 +9,7 @@ the page differs from what this script writes.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -72,7 +73,12 @@ def _metavar(setting: type[Setting]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    output = Path(argv[1]) if len(argv) > 1 else ROOT / "docs" / "settings.md"
+    parser = argparse.ArgumentParser(
+        prog="build_settings_doc.py",
+        description="Write the settings reference generated from the settings registry.")
+    parser.add_argument("output", nargs="?", type=Path, default=ROOT / "docs" / "settings.md",
+                        help="where to write the page (default: docs/settings.md)")
+    output: Path = parser.parse_args(argv[1:]).output
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(render(), encoding="utf-8")
     print(f"wrote {os.path.relpath(output)}")

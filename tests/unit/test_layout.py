@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,3 +214,19 @@ def test_no_module_over_700_lines() -> None:
     long = [f"{p.relative_to(ROOT)}: {n}" for p in sources()
             for n in [len(p.read_text().splitlines())] if n > 700]
     assert not long, "split these by concept: " + ", ".join(long)
+
+
+# The top level the brief names (setup.py, pyproject.toml, fastwsgi/, csrc/,
+# tests/, bench/) plus the user's and CI's files: a stray file committed by
+# accident (a script's output written to a path named "--help") fails here.
+TOP_LEVEL = {".ci", ".gitignore", "Makefile", "README.md", "bench", "csrc", "docs", "examples",
+             "fastwsgi", "pyproject.toml", "scripts", "setup.py", "tests"}
+
+
+def test_the_top_level_holds_only_the_projects_entries() -> None:
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True,
+                            timeout=30)
+    if listed.returncode != 0:
+        pytest.skip(f"not a git checkout: {listed.stderr.strip()}")
+    tracked = {path.split("/", 1)[0] for path in listed.stdout.splitlines()}
+    assert tracked <= TOP_LEVEL, f"unexpected top-level entries: {sorted(tracked - TOP_LEVEL)}"
