@@ -15,7 +15,9 @@
 #   - Requests are answered strictly in order; the parser is paused at each
 #     message-complete, so at most one request is between parse and reply.
 #   - A response is written into wbuf; wbuf is sent once per batch of
-#     pipelined requests, or as soon as HIGH_WATER bytes are waiting.
+#     pipelined requests, or as soon as HIGH_WATER bytes are waiting; while
+#     they wait, no further pipelined request is parsed (_process), so a
+#     client that sends without reading costs at most that much.
 #   - A large body bytestring is not copied: it waits in zbody, to be sent
 #     after wbuf[:zmark] and before the rest of wbuf (see _flush).
 #   - After a framing error nothing more is parsed from the connection.
@@ -115,6 +117,15 @@ cdef class Connection:
         while (self.state == CS_READING and self.phase == PH_IDLE and not self.in_app
                and not self.proxy_pending and not self.method_undecided
                and self.parsed < self.inlen):
+            if not self.in_message and self.fd >= 0 and self.pending() >= HIGH_WATER:
+                # Pipelined requests wait while HIGH_WATER bytes of answers
+                # do: _drive sends those first and comes back for the rest
+                # once the socket takes them.  Without this one read of
+                # 64 KiB of small requests for large responses (1,300 of
+                # them for 100 KB each) was answered into wbuf at once: a
+                # client that sends without reading grew the worker by
+                # 120 MB on either backend.
+                break
             if self.chunk_line:
                 if not read_chunk_line(self):
                     break
