@@ -224,7 +224,7 @@ TOP_LEVEL = {".ci", ".gitignore", "Makefile", "README.md", "bench", "csrc", "doc
 
 
 def test_the_top_level_holds_only_the_projects_entries() -> None:
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True,
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files"], capture_output=True, text=True, check=False,
                             timeout=30)
     if listed.returncode != 0:
         pytest.skip(f"not a git checkout: {listed.stderr.strip()}")
