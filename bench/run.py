@@ -128,7 +128,7 @@ def start_server(
         proc = subprocess.Popen(
             argv,
             cwd=launch.cwd,
-            env={**os.environ, **launch.env},
+            env={**os.environ, **launch.env, **dict(scenario.server_env)},
             stdin=subprocess.DEVNULL,
             stdout=logfile,
             stderr=subprocess.STDOUT,
@@ -576,6 +576,8 @@ def run_or_skip(
 ) -> RunResult:
     if scenario.workers > 1 and not peer.multiworker:
         return RunResult(peer.name, scenario.name, rep, "n/a: single-process server")
+    if scenario.server_env and not peer.ours:
+        return RunResult(peer.name, scenario.name, rep, "n/a: a fastwsgi setting")
     if peer.floor and scenario.app != "hello":
         return RunResult(peer.name, scenario.name, rep, "n/a: answers only the hello response")
     key = (peer.name, scenario.name)

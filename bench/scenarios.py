@@ -44,6 +44,9 @@ class Scenario:
     close: bool = False
     throughput: bool = False  # report MB/s
     what: str = ""
+    # Added to the server's environment (FASTWSGI_CMD_ARGS: a fastwsgi
+    # setting only fastwsgi reads), as (name, value) pairs: the dataclass is frozen.
+    server_env: tuple[tuple[str, str], ...] = ()
 
     def wrk_args(self, url: str, duration: int, script: Path) -> list[str]:
         args = [
@@ -168,6 +171,17 @@ def build_scenarios() -> dict[str, Scenario]:
             workers=2,
             pinned=False,
             what="plaintext, 2 worker processes, nothing pinned (server and wrk share both cores).",
+        ),
+        Scenario(
+            "workers2-reuseport",
+            "2 workers, reuse_port, unpinned",
+            "hello",
+            HELLO,
+            workers=2,
+            pinned=False,
+            server_env=(("FASTWSGI_CMD_ARGS", "--reuse-port"),),
+            what="workers2 with fastwsgi's reuse_port: a SO_REUSEPORT socket per worker, the "
+            "kernel spreading the connections (other peers run it as workers2).",
         ),
     ]
     return {s.name: s for s in items}

@@ -44,6 +44,7 @@ from typing import Any, NamedTuple
 
 from fastwsgi import _core
 from fastwsgi.arbiter import exits
+from fastwsgi.arbiter.listener_slots import STEER_SETTLE, ListenerSlots, listening_lines
 from fastwsgi.arbiter.reload import Reload
 from fastwsgi.config import load_config
 from fastwsgi.errors import APP_LOAD_ERROR, WORKER_BOOT_ERROR, HaltServer
@@ -104,6 +105,9 @@ class WSGIProgram:
         self.pid = os_api.getpid()
         self.num_workers = int(cfg.workers)
         self.listeners: list[socket.socket] = []
+        # reuse_port: the sockets by worker slot (arbiter.listener_slots);
+        # None when every worker shares every listener.
+        self.slots: ListenerSlots | None = None
         self.WORKERS: dict[int, Worker] = {}
         self.heartbeats = hb.Heartbeats()
         self.counters = wc.CounterSlots()  # the workers' request counts (workers.counters)
@@ -140,8 +144,7 @@ class WSGIProgram:
             self.listeners = self._bind(inherited_fds)
         except (OSError, ValueError) as exc:
             raise HaltServer(f"cannot listen: {exc}", 1) from None
-        for sock in self.listeners:
-            self.log.info("Listening at: %s (%d)", describe(sock, is_ssl(self.cfg)), self.pid)
+        self.log_listening()
         mode, _, why = self.cfg.worker_mode
         self.log.info("Using worker: %s", why if why else mode)
         self._loop = asyncio.get_running_loop()
@@ -153,8 +156,37 @@ class WSGIProgram:
 
     def _bind(self, inherited_fds: Sequence[int]) -> list[socket.socket]:
         if inherited_fds:
-            return [create_listener(f"fd://{fd}") for fd in inherited_fds]
-        return self.bind(self.cfg)
+            socks = [create_listener(f"fd://{fd}") for fd in inherited_fds]
+            if not self.cfg.reuse_port:
+                return socks
+            self.slots = ListenerSlots.adopt(socks, self.cfg.bind, **self._slot_options())
+        elif self.cfg.reuse_port:
+            self.slots = self.bind_slots(self.cfg)
+        else:
+            return self.bind(self.cfg)
+        listeners = self.slots.sockets()
+        if not self.slots.per_slot:
+            self.slots = None
+        return listeners
+
+    def _slot_options(self) -> dict[str, Any]:
+        return {"backlog": int(self.cfg.backlog), "umask": int(self.cfg.umask),
+                "monotonic": self.os.monotonic}
+
+    def bind_slots(self, cfg: Any) -> ListenerSlots:
+        """reuse_port: ``num_workers`` sockets for each TCP address of ``cfg.bind``."""
+        return ListenerSlots.open(cfg.bind, self.num_workers, **self._slot_options())
+
+    def log_listening(self) -> None:
+        """gunicorn's "Listening at:" lines (once per address with reuse_port)."""
+        tls = is_ssl(self.cfg)
+        if self.slots is not None or self.cfg.reuse_port:
+            slots = self.slots or ListenerSlots.adopt(self.listeners, (), **self._slot_options())
+            for line in listening_lines(slots, tls):
+                self.log.info("Listening at: %s (%d)", line, self.pid)
+            return
+        for sock in self.listeners:
+            self.log.info("Listening at: %s (%d)", describe(sock, tls), self.pid)
 
     @staticmethod
     def bind(cfg: Any) -> list[socket.socket]:
@@ -252,24 +284,72 @@ class WSGIProgram:
             return
         current = [w for w in self.WORKERS.values()
                    if w.generation == self.generation and w.stop_sent is None]
+        if self.slots is not None:
+            self._manage_slots(current)
+        else:
+            self._manage_shared(current)
+        if self.reload.active:
+            self.reload.finish_if_ready()
+
+    def _manage_shared(self, current: list[Worker]) -> None:
         for _ in range(self.num_workers - len(current)):
             self.spawn_worker()
         if len(current) > self.num_workers:
             for w in sorted(current, key=lambda w: w.age)[:len(current) - self.num_workers]:
                 self.retire(w, "too many workers (TTOU)")
-        if self.reload.active:
-            self.reload.finish_if_ready()
 
-    def spawn_worker(self) -> Worker:
+    def _manage_slots(self, current: list[Worker]) -> None:
+        """reuse_port: a worker per slot.  The slot sockets follow num_workers
+        first (arbiter.listener_slots); a worker beyond them goes once its
+        socket is steered away from and drained."""
+        assert self.slots is not None
+        self.resize_slots()
+        taken = {w.listener_slot for w in current}
+        for slot in range(min(self.num_workers, self.slots.count)):
+            if slot not in taken:
+                self.spawn_worker(slot)
+        waiting = False
+        for w in current:
+            held = w.listener_slot
+            if held is None or held < self.num_workers:
+                continue
+            if self.slots.drained(held):
+                self.retire(w, "too many workers (TTOU)")
+            else:
+                waiting = True
+        if waiting and self._loop is not None:  # look again soon, not at the next tick
+            self._loop.call_later(STEER_SETTLE, self._poke)
+
+    def resize_slots(self) -> None:
+        """Open, steer or close slot sockets for num_workers (the workers of
+        every generation hold theirs open until they exit)."""
+        assert self.slots is not None
+        held = [w.listener_slot for w in self.WORKERS.values() if w.listener_slot is not None]
+        try:
+            done = self.slots.resize(self.num_workers, held)
+        except OSError as exc:
+            self.log.error("reuse_port: cannot resize the listener slots to %d: %s",
+                           self.num_workers, exc)
+            return
+        for line in done:
+            self.log.info("reuse_port: %s", line)
+        self.listeners = self.slots.sockets()
+
+    def spawn_worker(self, listener_slot: int | None = None) -> Worker:
         self.worker_age += 1
         slot = self.heartbeats.allocate()
         self.counters.reset(slot)
         worker = Worker(self.worker_age, self.pid, slot, self.cfg, self.log, self.generation)
         worker.replaced = self.totals.replacement_for()
+        worker.listener_slot = listener_slot
         self.cfg.pre_fork(self.host, worker)
         pid = self._fork()
         if pid == 0:
-            worker_base.run(self.host, worker, self.listeners, self.app)
+            listeners = self.listeners
+            if self.slots is not None and listener_slot is not None:
+                self.slots.close_others(listener_slot)
+                listeners = self.slots.for_slot(listener_slot)
+            worker_base.run(self.host, worker, listeners, self.app)
         worker.pid = pid
         self.WORKERS[pid] = worker
         self._watch_exit(worker)  # "Booting worker with pid: N" is the worker's own line

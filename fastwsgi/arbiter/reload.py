@@ -31,9 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from fastwsgi.errors import ConfigError
 from fastwsgi.system import systemd
-from fastwsgi.system.listeners import describe
 from fastwsgi.workers import heartbeat as hb
-from fastwsgi.workers.tls import context_for, is_ssl
+from fastwsgi.workers.tls import context_for
 
 if TYPE_CHECKING:
     from fastwsgi.arbiter.program import WSGIProgram
@@ -120,17 +119,26 @@ class Reload:
         cfg = program.cfg
         if list(cfg.bind) == list(old.bind) or any(b.startswith("fd://") for b in old.bind):
             return
+        slots = program.slots
         try:
-            listeners = program.bind(cfg)
+            if slots is not None:
+                # reuse_port: an address kept keeps its slot sockets.
+                new_slots = slots.rebound(cfg.bind, program.num_workers)
+                listeners = new_slots.sockets()
+            else:
+                listeners = program.bind(cfg)
         except (OSError, ValueError) as exc:
             program.log.error("Reload: cannot listen at %s (%s); keeping the current listeners",
                               ", ".join(cfg.bind), exc)
             return
-        for sock in program.listeners:
-            sock.close()
+        if slots is not None:
+            slots.close_except(new_slots)
+            program.slots = new_slots
+        else:
+            for sock in program.listeners:
+                sock.close()
         program.listeners = listeners
-        for sock in listeners:
-            program.log.info("Listening at: %s (%d)", describe(sock, is_ssl(program.cfg)), program.pid)
+        program.log_listening()
 
     def finish_if_ready(self) -> None:
         """Once every new worker is READY, drain the old generation."""

@@ -55,7 +55,18 @@ class ReusePort(_Mechanics):
     validator = v.validate_bool
     default = False
     desc = """\
-        Set SO_REUSEPORT on the listening sockets.
+        Set SO_REUSEPORT on the listening sockets, one socket per worker.
+
+        As in gunicorn, the sockets get SO_REUSEPORT; here the master also
+        binds one socket per worker for each TCP address, and each worker
+        accepts from its own, so the kernel spreads new (and so keep-alive)
+        connections evenly over the workers.  The master keeps every socket
+        open: a worker that dies is replaced on the same socket, HUP's new
+        workers take the same sockets, and USR2's new master inherits them
+        all.  TTIN opens a socket; TTOU first steers new connections away
+        from the socket that goes (a BPF program on the group) and retires
+        its worker once its queue is empty.  A unix socket stays one socket
+        shared by every worker (SO_REUSEPORT does not apply to it).
         """
 
 

@@ -67,6 +67,9 @@ class Worker:
         self.stop_reason = ""
         self.server: Any = None  # the engine's Server, in the worker process
         self.replaced: Any = None  # the exit (workers.counters.Exit) this worker replaces
+        # reuse_port: the slot whose own sockets this worker listens on
+        # (arbiter.listener_slots); None when it shares the listeners.
+        self.listener_slot: int | None = None
 
     def __repr__(self) -> str:
         return f"<Worker {self.pid}>"
@@ -164,9 +167,11 @@ def _serve(master: Any, worker: Worker, listeners: list[Any], app: Any | None) -
     if mode in GREENLET_MODES:
         from fastwsgi.workers.greenlets import make_hub
         hooks["greenlets"] = make_hub(mode)
-    if settings.multiprocess and settings.threads <= 1:
+    if settings.multiprocess and settings.threads <= 1 and worker.listener_slot is None:
         # Workers sharing the listeners see each other's connection counts
         # (gthread balances on its busy threads instead: Server._executor_full).
+        # Not with reuse_port: the kernel spreads the connections, and a
+        # worker stepping aside would leave its own socket's queue unserved.
         hooks["load_board"] = beats.load_board(worker.slot, master.num_workers)
     server = make_server(app, listeners, settings, tick=tick, **hooks)
     worker.server = server
