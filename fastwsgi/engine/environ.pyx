@@ -76,12 +76,14 @@ cdef str _method_name(int method, const char *p, size_t n):
 
 
 cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx,
-                     str value, bint maybe_repeated) except -1:
+                     str value, bint maybe_repeated, bint reused) except -1:
     """Set one header's environ key; repeats are joined with "," (RFC 9110
     §5.3, gunicorn's behaviour).  Returns 1 for a name with "_", which is
     left out (the caller may accept it from a trusted forwarder).  Without
     maybe_repeated (every name a known one, each once) the key is set
-    outright: the environ may be a reused one holding the last request's."""
+    outright: the environ may be a reused one holding the last request's,
+    and when it holds this very value (the span at this position set it,
+    for the same name) it is not set again."""
     cdef char keybuf[256]
     cdef char *heapkey = NULL
     cdef long klen
@@ -109,7 +111,10 @@ cdef int _add_header(dict environ, const char *head, HeaderSpan *h, int idx,
     else:
         value = _latin1(head + h.value_off, h.value_len)
     if not maybe_repeated:
-        environ[key] = value
+        if not (reused and h.env_idx == idx and h.env_value == <PyObject *>value):
+            environ[key] = value
+            h.env_idx = idx
+            h.env_value = <PyObject *>value
         return 0
     old = environ.setdefault(key, value)
     if old is not value:

@@ -123,6 +123,9 @@ cdef int _grow_headers(Connection c) noexcept:
     cdef HeaderSpan *p = <HeaderSpan *>realloc(c.headers, sizeof(HeaderSpan) * <size_t>cap)
     if p == NULL:
         return -1
+    # The new spans' env_idx/env_value are read only for positions a request
+    # filled (request.pyx); zeroed all the same, so they are never garbage.
+    memset(p + c.headers_cap, 0, sizeof(HeaderSpan) * <size_t>(cap - c.headers_cap))
     c.headers = p
     c.headers_cap = cap
     return 0

@@ -37,6 +37,11 @@ cdef struct HeaderSpan:
     size_t value_off
     size_t value_len
     int idx          # the name's index in csrc's table of known names, or -1
+    # What start_request last put in the environ for the span at this
+    # position: the name's index and the value (borrowed: the reused environ
+    # holds it), so that a refilled environ is not given the same value again.
+    int env_idx
+    PyObject *env_value
 
 
 cdef class Connection:
@@ -115,6 +120,12 @@ cdef class Connection:
     cdef uint64_t env_mask
     cdef int env_overrides
     cdef bint env_reusable      # the environ being served may be kept as spare
+    # The environ being filled is the spare, refilled (request_environ); and
+    # the RAW_URI and PATH_INFO values it holds from the last request
+    # (borrowed: valid only while env_reused, when the environ holds them).
+    cdef bint env_reused
+    cdef PyObject *env_raw
+    cdef PyObject *env_path
     cdef object hints            # wsgi.early_hints (engine/early_hints.pyx), from the first request
     cdef bint keep_alive
     cdef bint http10

@@ -47,11 +47,13 @@ def _seen(environ: Environ) -> dict[str, Any]:
 
 
 def _kept_equals_fresh(app: Callable[..., Any], seen: list[dict[str, Any]],
-                       requests: list[bytes]) -> list[dict[str, Any]]:
+                       requests: list[bytes], validate: bool = True) -> list[dict[str, Any]]:
     """Feed `requests` through one kept connection, then each through a fresh
     one; the app appends what it saw to `seen`.  Every request must have seen
-    the same environ both ways; returns what the kept connection's saw."""
-    server = _core.Server(wsgiref.validate.validator(app))
+    the same environ both ways; returns what the kept connection's saw.
+    (wsgiref's validator replaces wsgi.input and wsgi.errors in the environ,
+    so with it no environ is ever refilled: validate=False tests the refill.)"""
+    server = _core.Server(wsgiref.validate.validator(app) if validate else app)
     kept = server.connection()
     for raw in requests:
         kept.feed(raw)
@@ -126,6 +128,43 @@ def test_a_reused_environ_equals_a_fresh_one(keep: bool) -> None:
     assert "HTTP_ACCEPT" not in on_kept[6] and "HTTP_X_CUSTOM" not in on_kept[8]
     for environ, copy in kept:
         assert environ == copy
+
+
+# The same header names as the request before, in the same or another order,
+# with the same or other values, targets and paths: a refilled environ skips
+# the keys whose value is the very str it holds (request.pyx, environ.pyx
+# _add_header) and must set all the others.
+REFILLED = [
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: x\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: x\r\n\r\n",
+    b"GET /y HTTP/1.1\r\nAccept: x\r\nHost: a\r\n\r\n",
+    b"GET /y HTTP/1.1\r\nAccept: z\r\nHost: a\r\n\r\n",
+    b"GET /y HTTP/1.1\r\nHost: a\r\nAccept: z\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: b\r\nAccept: z\r\n\r\n",
+    b"GET /%79 HTTP/1.1\r\nHost: b\r\nAccept: z\r\n\r\n",
+    b"GET /y?q HTTP/1.1\r\nHost: b\r\nAccept: z\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: x\r\n\r\n",
+]
+
+
+def test_a_refilled_environ_holds_each_requests_own_values() -> None:
+    seen: list[dict[str, Any]] = []
+    ids: list[int] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(_seen(environ))
+        ids.append(id(environ))
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    on_kept = _kept_equals_fresh(app, seen, REFILLED, validate=False)
+    # The kept connection did refill its environ (the test would prove
+    # nothing otherwise): from its second request on, one dict.
+    assert len(set(ids[1:len(REFILLED)])) == 1
+    assert [e["PATH_INFO"] for e in on_kept] == ["/", "/", "/y", "/y", "/y", "/", "/y", "/y", "/"]
+    assert [e["RAW_URI"] for e in on_kept][5:8] == ["/", "/%79", "/y?q"]
+    assert [e["HTTP_HOST"] + e["HTTP_ACCEPT"] for e in on_kept] == [
+        "ax", "ax", "ax", "az", "az", "bz", "bz", "bz", "ax"]
 
 
 def test_a_proxy_header_gives_the_connection_its_peer() -> None:
