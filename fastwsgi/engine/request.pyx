@@ -16,6 +16,7 @@ cdef int start_request(Connection c) except -2:
     cdef bint te_chunked = False, expect_continue = False, maybe_scheme = False
     cdef fw_target_t target
     cdef str value
+    cdef str script_name    # typed: its truth test is a length test, not a call
     global _valid_host
 
     if p.http_major != 1:
