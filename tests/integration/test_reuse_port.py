@@ -16,8 +16,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.support.http import request
 from tests.support.master import (
     Load,
@@ -143,7 +141,7 @@ def test_hup_keeps_the_sockets_and_serves_without_a_failure(start: Start,
     now = set(run.workers())
     assert len(now) == 3 and not now & old and new <= now
     assert len(_split(run, 48)) == 3  # every new worker has a socket of its own
-    _no_failures(load, run)
+    _no_failures(load)
 
 
 def test_ttin_ttou_change_the_slots_without_a_failure(start: Start) -> None:
@@ -167,7 +165,7 @@ def test_ttin_ttou_change_the_slots_without_a_failure(start: Start) -> None:
     assert len(run.workers()) == 1 and set(run.workers()) <= third
     # Fresh connections all reach the one worker left: nothing hashes to a closed socket.
     assert sum(_split(run, 32).values()) == 32
-    _no_failures(load, run)
+    _no_failures(load)
 
 
 def test_usr2_hands_every_slot_socket_to_the_new_master(start: Start) -> None:
@@ -194,7 +192,7 @@ def test_usr2_hands_every_slot_socket_to_the_new_master(start: Start) -> None:
     pids = _split(run, 48)
     assert set(pids) == new_workers, pids
     stop_pid(new_master)
-    _no_failures(load, run)
+    _no_failures(load)
 
 
 def test_unix_socket_stays_shared(start: Start, tmp_path: Path) -> None:
@@ -210,19 +208,8 @@ def test_unix_socket_stays_shared(start: Start, tmp_path: Path) -> None:
     assert answer is not None and answer[0] == 200
 
 
-def _no_failures(load: Load, run: Run) -> None:
-    """Zero failed requests; checked last, after the test's other assertions.
-
-    One failure is not this feature's: an io_uring worker that stops
-    gracefully can close, unanswered, a connection it accepted just before
-    or after the stop (its request not read yet, the stop's sweep finds it
-    idle).  The same happens without reuse_port (test_master_signals' USR2
-    test fails with it about 1 run in 4 on io_uring, never on epoll), so on
-    io_uring that one message marks the test xfail instead."""
-    known = "a new connection was closed before its response"
-    if (load.failures and all(f.endswith(known) for f in load.failures)
-            and "I/O backend: io_uring" in run.log_text()):
-        pytest.xfail(f"known io_uring graceful-stop defect: {load.failures[:3]}")
+def _no_failures(load: Load) -> None:
+    """Zero failed requests; checked last, after the test's other assertions."""
     assert not load.failures, load.failures[:5]
 
 
