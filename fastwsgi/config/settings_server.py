@@ -215,8 +215,9 @@ class IoBackend(_WorkerProcesses):
         fastwsgi only. ``auto`` uses io_uring where the kernel allows it (Linux
         6.0 or later, ``kernel.io_uring_disabled`` 0 and no seccomp profile
         refusing it), else epoll; each worker logs one line saying which
-        backend it runs and why. With io_uring a worker accepts and receives
-        with multishot requests into a ring of provided buffers and sends the
+        backend it runs and why. With io_uring a worker watches its listeners
+        with multishot polls (accepting as under epoll), receives with
+        multishot requests into a ring of provided buffers and sends the
         responses of each loop turn in the same ``io_uring_enter`` that waits
         for the next events. ``io_uring`` refuses to start a worker where it is
         not available. TLS listeners and the ``gevent``/``eventlet`` worker

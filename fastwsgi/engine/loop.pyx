@@ -245,7 +245,8 @@ cdef class Server:
             self._balance()
         elif self.accepting and not self.stopping:
             for i in range(len(self.listeners)):
-                self._accept(i)
+                if self._accept(i) and self.uring is not None:
+                    self.uring.accept_later(i)
         return 0
 
     def serve(self):
@@ -287,7 +288,7 @@ cdef class Server:
         self.next_sweep = self.now_ms + 1000
         try:
             while not (self.stopping and (
-                    (self.nconns == 0 and (self.uring is None or self.uring.zombies == self.uring.accepts == 0))
+                    (self.nconns == 0 and (self.uring is None or self.uring.zombies == 0))
                     or self.now_ms >= self.stop_deadline)):
                 timeout = 1000 if not self.stopping else 100
                 if self.tls_ready:
@@ -442,6 +443,10 @@ cdef class Server:
         return 0
 
     cdef int _accept(self, int index) except -1:
+        """Take the connections waiting on a listener, within the worker's
+        room and share; 1 when it stopped at ACCEPT_BATCH with more maybe
+        waiting (epoll reports the listener again; io_uring's poll, which
+        reports wake-ups, does not, so the backend accepts again itself)."""
         cdef sockaddr_storage addr
         cdef socklen_t alen
         cdef int fd, k
@@ -471,23 +476,7 @@ cdef class Server:
                 self._balance()
                 if self.balance_paused:
                     return 0
-        return 0
-
-    cdef int _uring_accepted(self, int index, int fd) except -1:
-        """A connection the io_uring backend's multishot accept took: it is
-        served whatever the worker's room (the kernel already accepted it),
-        and a full worker then stops accepting, as _accept does."""
-        cdef sockaddr_storage addr
-        cdef socklen_t alen = sizeof(addr)
-        if getpeername(fd, <sockaddr *>&addr, &alen) < 0:
-            close(fd)  # the peer is gone already (ENOTCONN)
-            return 0
-        self._adopt(index, fd, &addr, alen)
-        if self._executor_full() or (self.nconns >= self.max_conns and not self._evict_idle()):
-            self._listen(False)
-        elif self.board != NULL:
-            self._balance()
-        return 0
+        return 1
 
     cdef int _adopt(self, int index, int fd, sockaddr_storage *addr, socklen_t alen) except -1:
         """Make an accepted socket a Connection and read its request."""

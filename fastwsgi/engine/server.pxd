@@ -290,7 +290,6 @@ cdef class Server:
     cdef int _listen(self, bint on) except -1
     cdef int _accept(self, int index) except -1
     cdef int _adopt(self, int index, int fd, sockaddr_storage *addr, socklen_t alen) except -1
-    cdef int _uring_accepted(self, int index, int fd) except -1
     cdef bint _executor_full(self) noexcept
     cdef int _room_freed(self) except -1
     cdef void _publish(self) noexcept

@@ -47,7 +47,8 @@ cdef class Uring:
     cdef fw_cqe_t *cqes
     cdef readonly int zombies    # slots closed by their Connection, still draining
     cdef readonly int inflight   # requests in the kernel (teardown waits for them)
-    cdef readonly int accepts    # accept requests in the kernel (a stop waits for them)
+    cdef bint *listen_again      # its last accept batch stopped at the limit
+    cdef int accept_again        # how many listen_again are set
     cdef bint closing
     cdef bint nogil_wait         # an executor's threads run during the wait
     cdef int bell_fd             # the load board's bell, -1 if none
@@ -61,8 +62,9 @@ cdef class Uring:
     cdef int _cancel(self, uint64_t target) noexcept
     cdef int attach(self, Connection c, bint read_now) except -1
     cdef int listen(self, bint on) except -1
-    cdef int _arm_accepts(self) except -1
-    cdef int _disarm_accepts(self, int n) noexcept
+    cdef int _accept_again(self) except -1
+    cdef int _clear_again(self) noexcept
+    cdef int accept_later(self, int index) noexcept
     cdef int watch_executor(self, int efd) except -1
     cdef int watch_bell(self, int fd) except -1
     cdef int want(self, Connection c, uint32_t events) except -1

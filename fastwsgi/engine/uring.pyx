@@ -35,10 +35,22 @@
 # that may move when it grows, so a USlot pointer is fetched again after any
 # call that can reach Python (a connection's handlers can accept, close).
 #
-# Listeners: an accept on each, armed only while the loop waits (see
-# _arm_accepts and _disarm_accepts): multishot when the worker is alone on
-# the listener, one connection per wait when it shares it.  A connection
-# accepted by an accept being cancelled is still served.
+# Listeners: each is watched by a multishot POLL_ADD (POLLIN), armed while
+# the worker accepts and cancelled when it stops (Server._listen: full,
+# over its share on the load board, stopping).  Not EPOLLEXCLUSIVE: epoll's
+# exclusive wake-up passes over a worker that is not waiting, io_uring's
+# does not, so a worker busy or about to stop accepting would swallow the
+# wake-ups of connections it then leaves in the backlog, and the others
+# never hear of them (with it, test_balance's saturated-gthread test left
+# long requests unserved).  Every worker is woken; those that lose the race
+# get EAGAIN from accept4().
+# Its completion runs the epoll path's Server._accept, whose accept4()
+# batch follows the same gating (executor room, worker_connections, the
+# load board after each connection), so both backends spread connections
+# alike.  The kernel takes no connection on its own: what is not accepted
+# stays in the backlog for another worker.  A poll reports wake-ups, not a
+# level: when _accept stops at its batch limit with more waiting, the next
+# turn accepts again without waiting (accept_again).
 # An executor's eventfd is watched by a multishot poll.  TLS listeners stay
 # on epoll (their bytes go through OpenSSL's own socket I/O), as do the
 # greenlet worker classes (the hub waits on the loop's epoll fd).
@@ -86,6 +98,7 @@ cdef class Uring:
         free(self.dirty)
         free(self.listen_gen)
         free(self.listen_armed)
+        free(self.listen_again)
         free(self.cqes)
 
     # ---- slots ---------------------------------------------------------------
@@ -187,57 +200,30 @@ cdef class Uring:
         return 0
 
     cdef int listen(self, bint on) except -1:
-        """Server._listen: accepts are armed by turn() while the loop waits;
-        taking the listeners out cancels one still armed."""
-        cdef int i
-        if not on:
-            for i in range(self.nlisteners):
-                if self.listen_armed[i]:
-                    self._cancel(_ud(UD_ACCEPT, <uint64_t>i, self.listen_gen[i]))
-                    self.listen_armed[i] = False
-        return 0
-
-    cdef int _arm_accepts(self) except -1:
-        """Before a wait: an accept on every listener.  Alone on a listener,
-        a multishot one takes every connection that comes during the wait;
-        sharing it with other workers, one per wait, so that a burst spreads
-        over the workers as epoll's one-per-wake-up does."""
+        """Server._listen: watch every listener (a multishot poll each), or
+        stop watching them (cancel the polls)."""
         cdef int i
         for i, sock in enumerate(self.server.listeners):
-            if self.listen_armed[i]:
-                continue
-            self.listen_gen[i] += 1
-            if fw_uring_accept(self.ring, sock.fileno(), SOCK_NONBLOCK | SOCK_CLOEXEC,
-                               not self.server.multiprocess,
-                               _ud(UD_ACCEPT, <uint64_t>i, self.listen_gen[i])) < 0:
-                raise OSError(EBUSY, "io_uring: the submission queue is full")
-            self.listen_armed[i] = True
-            self.accepts += 1
-            self.inflight += 1
-        return 0
-
-    cdef int _disarm_accepts(self, int n) noexcept:
-        """After a wait: an accept is in the kernel only while the loop
-        waits.  Left armed while the loop works (an app call may take
-        seconds), it would take connections that an idle worker could serve
-        now, and hide them from the listen backlog the metrics report.  So
-        it is cancelled at once (one io_uring_enter, only when it did not
-        end in this wait); what it accepted until then is served."""
-        cdef int i
-        cdef bint any_armed = False
-        cdef fw_cqe_t *e
-        for i in range(n):
-            e = &self.cqes[i]
-            if e.user_data >> 56 == UD_ACCEPT and not e.flags & FW_CQE_MORE:
-                if <uint32_t>e.user_data == self.listen_gen[(e.user_data >> 32) & 0xffffff]:
-                    self.listen_armed[(e.user_data >> 32) & 0xffffff] = False
-        for i in range(self.nlisteners):
-            if self.listen_armed[i]:
+            if on and not self.listen_armed[i]:
+                self.listen_gen[i] += 1
+                if fw_uring_poll(self.ring, sock.fileno(), POLLIN, 1,
+                                 _ud(UD_ACCEPT, <uint64_t>i, self.listen_gen[i])) < 0:
+                    raise OSError(EBUSY, "io_uring: the submission queue is full")
+                self.listen_armed[i] = True
+                self.inflight += 1
+            elif not on and self.listen_armed[i]:
                 self._cancel(_ud(UD_ACCEPT, <uint64_t>i, self.listen_gen[i]))
                 self.listen_armed[i] = False
-                any_armed = True
-        if any_armed:
-            fw_uring_wait(self.ring, 0)
+        if not on:
+            self._clear_again()
+        return 0
+
+    cdef int _clear_again(self) noexcept:
+        cdef int i
+        if self.accept_again:
+            for i in range(self.nlisteners):
+                self.listen_again[i] = False
+            self.accept_again = 0
         return 0
 
     cdef int watch_executor(self, int efd) except -1:
@@ -435,11 +421,11 @@ cdef class Uring:
         cdef fw_uring_t *ring = self.ring
         cdef fw_cqe_t *e
         cdef Server server = self.server
-        if self.ready:
+        if self.accept_again:
+            self._accept_again()
+        if self.ready or self.accept_again:
             timeout_ms = 0
         self._submit_sends()
-        if timeout_ms != 0 and server.accepting and not server.stopping:
-            self._arm_accepts()
         if self.nogil_wait:
             with nogil:
                 r = fw_uring_wait(ring, timeout_ms)
@@ -449,7 +435,6 @@ cdef class Uring:
             raise OSError(-r, "io_uring_enter: " + os.strerror(-r))
         server._clock()
         n = <int>fw_uring_reap(ring, self.cqes, CQE_BATCH)
-        self._disarm_accepts(n)
         while True:
             for i in range(n):
                 e = &self.cqes[i]
@@ -510,22 +495,42 @@ cdef class Uring:
         return 0
 
     cdef int _accepted(self, int index, uint32_t gen, int res, uint32_t flags) except -1:
+        """A listener's poll fired: accept as the epoll path does."""
         cdef Server server = self.server
         cdef bint current = gen == self.listen_gen[index]
         if not flags & FW_CQE_MORE:
             self.inflight -= 1
-            self.accepts -= 1
             if current:
+                # Ended by itself (an error, or the kernel dropped the
+                # multishot): watch again while the worker accepts.
                 self.listen_armed[index] = False
-        if res >= 0:
-            if self.closing:
-                close(res)
-                return 0
-            server._uring_accepted(index, res)
-        elif res != -ECANCELED and res != -EINTR and res != -ECONNABORTED and res != -EPROTO:
-            if res in (-EMFILE, -ENFILE, -ENOBUFS, -ENOMEM):
-                server.error_logger.error("accept() failed: %s", os.strerror(-res))
-        return 1 if res >= 0 else 0
+                if server.accepting and not server.stopping and not self.closing:
+                    self.listen(True)
+        if not current or res <= 0 or self.closing or not server.accepting or server.stopping:
+            return 0
+        if server._accept(index):
+            self.accept_later(index)
+        return 1
+
+    cdef int accept_later(self, int index) noexcept:
+        """The listener's accept batch stopped at its limit: the next turn
+        accepts on it without waiting."""
+        if not self.listen_again[index]:
+            self.listen_again[index] = True
+            self.accept_again += 1
+        return 0
+
+    cdef int _accept_again(self) except -1:
+        """Listeners whose last batch stopped at its limit: accept on."""
+        cdef int i
+        for i in range(self.nlisteners):
+            if self.listen_again[i]:
+                self.listen_again[i] = False
+                self.accept_again -= 1
+                if (self.listen_armed[i] and self.server.accepting and not self.server.stopping
+                        and self.server._accept(i)):
+                    self.accept_later(i)
+        return 0
 
     cdef int _received(self, int i, int res, uint32_t flags) except -1:
         cdef USlot *s = &self.slots[i]

@@ -29,8 +29,9 @@ cdef Uring _new_uring(Server server, fw_uring_t *ring):
     self.nlisteners = len(server.listeners)
     self.listen_gen = <uint32_t *>calloc(max(self.nlisteners, 1), sizeof(uint32_t))
     self.listen_armed = <bint *>calloc(max(self.nlisteners, 1), sizeof(bint))
+    self.listen_again = <bint *>calloc(max(self.nlisteners, 1), sizeof(bint))
     self.cqes = <fw_cqe_t *>mem_alloc(sizeof(fw_cqe_t) * CQE_BATCH)
-    if self.listen_gen == NULL or self.listen_armed == NULL:
+    if self.listen_gen == NULL or self.listen_armed == NULL or self.listen_again == NULL:
         raise MemoryError()
     return self
 

@@ -34,8 +34,7 @@ def test_page_and_metrics_answer_while_every_worker_is_busy(tmp_path: Path) -> N
         try:
             # The only worker sleeps in the app; more requests wait in the
             # listen backlog, where the kernel counts them.  (They connect
-            # once it is busy: an idle io_uring worker's multishot accept
-            # takes every connection that comes while it waits.)
+            # once it is busy: an idle worker would accept them.)
             def connect() -> None:
                 s = socket.create_connection(m.server.address, timeout=10)
                 s.sendall(b"GET /sleep?ms=4000 HTTP/1.1\r\nHost: t\r\n\r\n")
