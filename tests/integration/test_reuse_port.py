@@ -21,6 +21,7 @@ from tests.support.master import (
     Load,
     Run,
     alive,
+    children,
     read_one,
     start_fixture,  # noqa: F401 - the `start` fixture
     stop_pid,
@@ -104,15 +105,7 @@ def test_killed_worker_is_replaced_on_its_socket(start: Start) -> None:
     wait_for(lambda: not alive(victim) or victim not in run.workers(), what="the worker gone")
     # While its replacement boots, new connections that hash to its socket
     # wait in that socket's queue (the master holds it): none is refused.
-    socks = [run.connect() for _ in range(32)]
-    pids: Counter[int] = Counter()
-    for s in socks:
-        s.sendall(request("/"))
-    for s in socks:
-        answer = read_one(s)
-        assert answer is not None and answer[0] == 200, answer
-        pids[int(answer[2].decode().split("=")[1])] += 1
-        s.close()
+    pids = _split(run, 32)
     wait_for(lambda: len(run.workers()) == 2, what="the replacement")
     assert victim not in pids
     # Both sockets were served: the survivor's, and the victim's by its replacement.
@@ -178,9 +171,9 @@ def test_usr2_hands_every_slot_socket_to_the_new_master(start: Start) -> None:
         start.pids.append(new_master)  # type: ignore[attr-defined]
         run.wait_log(rf"\[{new_master}\] \[INFO\] Listening at: http://127\.0\.0\.1:{port} "
                      r"\(reuse_port: 2 sockets")
-        wait_for(lambda: len(_children_of(new_master)) == 2, what="the new master's 2 workers")
+        wait_for(lambda: len(children(new_master)) == 2, what="the new master's 2 workers")
         assert _listening_sockets(port) == 2  # the same two sockets, not two more
-        new_workers = set(_children_of(new_master))
+        new_workers = set(children(new_master))
         t0 = time.monotonic()
         os.kill(run.pid, signal.SIGTERM)
         assert run.wait(10) == 0
@@ -213,16 +206,3 @@ def _no_failures(load: Load) -> None:
     assert not load.failures, load.failures[:5]
 
 
-def _children_of(pid: int) -> list[int]:
-    out = []
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            out.append(int(p))
-    return out
