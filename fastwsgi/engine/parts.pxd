@@ -25,10 +25,25 @@ cdef class StartResponse:
     cdef list seen_values
     cdef int seen_kinds[16]
     cdef int64_t seen_meaning[16]
+    # The app's header block as write_head copies it: head_block (the last
+    # one kept for replay) or, when it does not fit there, hbuf.
+    cdef const char *head_data
+    cdef size_t head_len
+    # The kept block's headers are seen_names/seen_values[0 .. replay_n),
+    # given with a status of code replay_code; what they meant (_set).
+    cdef bint replay_ok
+    cdef Py_ssize_t replay_n
+    cdef int replay_code
+    cdef int64_t replay_length
+    cdef bint replay_close
+    cdef int replay_flags
+    cdef size_t replay_len
+    cdef char head_block[256]
 
     cdef inline void reset(self)
     cdef int _set(self, object status, object headers) except -1
     cdef int _add(self, Py_ssize_t i, object name, object value) except -1
+    cdef bint _same_headers(self, object headers) noexcept
 
 
 cdef class Input:

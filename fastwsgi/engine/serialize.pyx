@@ -28,7 +28,7 @@ cdef int write_head(fw_buf_t *out, StartResponse sr, int framing, int64_t length
     cdef Py_ssize_t slen = PyUnicode_GET_LENGTH(sr.status)
     # Room for all of it at once: the fixed lines, Date and Content-Length
     # take well under HEAD_EXTRA bytes.
-    buf_reserve(out, <size_t>slen + sr.hbuf.len + HEAD_EXTRA)
+    buf_reserve(out, <size_t>slen + sr.head_len + HEAD_EXTRA)
     buf_append(out, FW_STATUS_PREFIX, FW_STATUS_PREFIX_LEN)
     buf_append(out, status, <size_t>slen)
     if slen == 3:
@@ -39,7 +39,7 @@ cdef int write_head(fw_buf_t *out, StartResponse sr, int framing, int64_t length
     if not (sr.app_flags & AH_DATE):
         date = fw_date_line(_now_wall, &n)
         buf_append(out, date, n)
-    buf_append(out, sr.hbuf.data, sr.hbuf.len)
+    buf_append(out, sr.head_data, sr.head_len)
     if framing == FR_LENGTH and sr.content_length < 0:
         n = <size_t>snprintf(numbuf, sizeof(numbuf), "Content-Length: %lld\r\n", <long long>length)
         buf_append(out, numbuf, n)

@@ -5,6 +5,12 @@
 # unvalidated ever reaches the wire.  The app's headers are serialised
 # straight into hbuf while they are checked; the status line, Date, Server
 # and the framing headers are added when the head is written.
+#
+# The block is kept (head_block, when it fits) with what its headers meant.
+# A call whose headers are, place by place, the same name objects with the
+# same or equal values (most apps: literals, and a new Content-Length str of
+# the same digits) under a status of the same code would give that block and
+# those meanings again, so it takes them without a pass over the headers.
 
 # The worker's free list of response buffers (csrc/fw_buf.h): hbuf here and
 # each connection's wbuf are taken from it for a response and given back once
@@ -28,6 +34,15 @@ cdef inline int _check_latin1(object s, str what) except -1:
     if PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND:
         raise ValueError(f"{what} must be latin-1 (PEP 3333), got {s!r}")
     return 0
+
+
+cdef inline bint _equal_latin1(PyObject *s, PyObject *seen) noexcept:
+    """Whether s is an exact str with the characters of seen, a checked
+    latin-1 str (compact strs of one content have one kind)."""
+    return (<object>s.ob_type is str and PyUnicode_KIND(<object>s) == PyUnicode_1BYTE_KIND
+            and PyUnicode_GET_LENGTH(<object>s) == PyUnicode_GET_LENGTH(<object>seen)
+            and memcmp(PyUnicode_DATA(<object>s), PyUnicode_DATA(<object>seen),
+                       <size_t>PyUnicode_GET_LENGTH(<object>seen)) == 0)
 
 
 cdef int64_t _parse_content_length(const char *p, Py_ssize_t n) except -2:
@@ -81,6 +96,9 @@ cdef class StartResponse:
         cdef const char *s
         cdef Py_ssize_t n
         cdef int code
+        # Until this call succeeds there is no response: a half-checked one
+        # (an exc_info call the app caught failing) is never sent.
+        self.called = False
         if status is self.seen_status:
             code = self.seen_code  # the very str checked last time (see _add)
         else:
@@ -97,12 +115,26 @@ cdef class StartResponse:
         if type(headers) is not list and type(headers) is not tuple:
             raise TypeError(f"headers must be a list of (name, value) tuples, "
                             f"not {type(headers).__name__}")
+        self.status_code = code
+        if self.replay_ok and code == self.replay_code and self._same_headers(headers):
+            # The names and values of the kept block, each the very str or
+            # an equal one (a new Content-Length str per request): the same
+            # validation outcome and the same bytes.
+            self.content_length = self.replay_length
+            self.app_close = self.replay_close
+            self.app_flags = self.replay_flags
+            self.head_data = self.head_block
+            self.head_len = self.replay_len
+            self.status = status
+            self.headers = headers
+            self.called = True
+            return 0
+        self.replay_ok = False  # seen_* are rewritten below
         self.hbuf.len = 0
         buf_from_pool(&self.hbuf, &_blocks)
         self.content_length = -1
         self.app_close = False
         self.app_flags = 0
-        self.status_code = code     # before the headers: _add reads it
         if self.seen_names is None:
             self.seen_names = [None] * SEEN_MAX
             self.seen_values = [None] * SEEN_MAX
@@ -117,10 +149,48 @@ cdef class StartResponse:
             else:
                 raise TypeError(f"each header must be a (name, value) tuple, got {item!r}")
             i += 1
+        if i <= SEEN_MAX and self.hbuf.len <= sizeof(self.head_block):
+            # Kept for the next call (and hbuf's block back to the pool now).
+            memcpy(self.head_block, self.hbuf.data, self.hbuf.len)
+            self.replay_len = self.hbuf.len
+            self.replay_n = i
+            self.replay_code = code
+            self.replay_length = self.content_length
+            self.replay_close = self.app_close
+            self.replay_flags = self.app_flags
+            self.replay_ok = True
+            self.hbuf.len = 0
+            fw_buf_to_pool(&self.hbuf, &_blocks, 0)
+            self.head_data = self.head_block
+            self.head_len = self.replay_len
+        else:
+            self.head_data = self.hbuf.data
+            self.head_len = self.hbuf.len
         self.status = status
         self.headers = headers
         self.called = True
         return 0
+
+    cdef bint _same_headers(self, object headers) noexcept:
+        """Whether headers are, place by place, the names of the kept block
+        (the same objects) with its values (the same objects or equal str),
+        so that _add would give the kept block and meanings again."""
+        cdef PyObject **items = PySequence_Fast_ITEMS(headers)  # a list or a tuple
+        cdef PyObject *name
+        cdef PyObject *value
+        cdef PyObject *seen
+        cdef Py_ssize_t i
+        if PySequence_Fast_GET_SIZE(headers) != self.replay_n:
+            return False
+        for i in range(self.replay_n):
+            if not fw_pair(items[i], &name, &value):
+                return False
+            if name is not PyList_GET_ITEM(self.seen_names, i):
+                return False
+            seen = PyList_GET_ITEM(self.seen_values, i)
+            if value is not seen and not _equal_latin1(value, seen):
+                return False
+        return True
 
     cdef int _add(self, Py_ssize_t i, object name, object value) except -1:
         """Validate one header and serialise it into hbuf.  What was checked

@@ -43,3 +43,24 @@ cdef extern from *:
     #endif
     """
     uint64_t fw_dict_version(object d)
+
+
+cdef extern from *:
+    """
+    /* A header pair's name and value (borrowed): 1 for an exact 2-tuple or
+     * 2-list (both keep their items at ob_item), else 0. */
+    static inline int fw_pair(PyObject *item, PyObject **name, PyObject **value)
+    {
+        if ((PyTuple_CheckExact(item) || PyList_CheckExact(item)) && Py_SIZE(item) == 2) {
+            PyObject **p = PySequence_Fast_ITEMS(item);
+            *name = p[0];
+            *value = p[1];
+            return 1;
+        }
+        return 0;
+    }
+    """
+    bint fw_pair(PyObject *item, PyObject **name, PyObject **value) noexcept
+    # Borrowed: the items and size of a list or a tuple.
+    PyObject **PySequence_Fast_ITEMS(object o)
+    Py_ssize_t PySequence_Fast_GET_SIZE(object o)

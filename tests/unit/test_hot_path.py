@@ -9,6 +9,7 @@ nothing is cached yet."""
 
 from __future__ import annotations
 
+import sys
 import wsgiref.validate
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -192,6 +193,10 @@ def test_a_proxy_header_gives_the_connection_its_peer() -> None:
 # header lists given on successive requests of one connection.  Every body is
 # "ok", so Content-Length "2" is right and "5" too long (the connection ends).
 TWO = "2"
+
+
+class _Str(str):
+    """Not a str to PEP 3333 (gunicorn and fastwsgi refuse subclasses)."""
 SHARED = [("Content-Type", "text/plain"), ("Content-Length", TWO)]
 MUTATED = [("Content-Type", "text/plain"), ("Content-Length", TWO)]
 
@@ -227,6 +232,19 @@ HEADER_CASES: dict[str, list[Callable[[], Any]]] = {
         lambda: [("Content-Length", TWO)]],
     "list pairs": [lambda: [["Content-Type", "text/plain"]]] * 2,
     "not latin-1": [lambda: [("X-A", "a")], lambda: [("X-A", "\u20ac")]],
+    # The kept block is replayed for equal headers (start_response.pyx _set).
+    "an equal value in a new str each time": [
+        lambda: [("Content-Type", "text/plain"), ("Content-Length", str(len("ok")))]] * 3,
+    "a value of the same length changed": [
+        lambda: [("X-V", "aaaa")], lambda: [("X-V", "aaab")], lambda: [("X-V", "aaaa")]],
+    "a header more, then fewer": [
+        lambda: [("X-A", "1")], lambda: [("X-A", "1"), ("X-B", "2")],
+        lambda: [("X-A", "1")], list],
+    "an equal value of a str subclass": [lambda: [("X-A", "1")], lambda: [("X-A", _Str("1"))]],
+    "a tuple pair, a list pair, a triple": [
+        lambda: [("X-A", "1")], lambda: [["X-A", "1"]], lambda: [("X-A", "1", "x")]],
+    "a name of another case": [lambda: [("X-A", "1")], lambda: [("x-a", "1")]],
+    "a block too large to keep": [lambda: [("X-Big", "x" * 300)]] * 2 + [lambda: [("X-Big", "y")]],
 }
 
 
@@ -303,3 +321,97 @@ def test_a_status_is_checked_whenever_it_is_another_str(statuses: list[str],
         c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     parsed, _ = split_responses(c.take_output())
     assert [r.status for r in parsed] == expect
+
+
+def _heads(given: list[tuple[str, Any]], body: bytes = b"ok") -> list[bytes]:
+    """The raw heads (the server's Date taken out) of the responses to successive requests
+    on one connection, the app giving start_response each (status, headers)."""
+    calls = iter(given)
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(*next(calls))
+        return [body]
+
+    c = _core.Server(app).connection()
+    for _ in given:
+        c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    out = c.take_output()
+    return [b"\r\n".join(line for line in head.split(b"\r\n")
+                        if not (line.startswith(b"Date: ") and line.endswith(b" GMT")))
+            for head in out.split(b"\r\n\r\n" + body)[:-1]]
+
+
+def test_a_kept_header_block_is_sent_only_while_the_headers_are_equal() -> None:
+    headers = [("Content-Type", "text/plain"), ("X-V", "aaaa")]
+    heads = _heads([("200 OK", headers), ("200 OK", headers),
+                    ("200 OK", [("Content-Type", "text/plain"), ("X-V", "aaab")]),
+                    ("200 OK", [("Content-Type", "text/plain"), ("X-V", "".join("aaaa"))])])
+    common = b"HTTP/1.1 200 OK\r\nServer: fastwsgi\r\nContent-Type: text/plain\r\n"
+    assert heads == [common + b"X-V: aaaa\r\nContent-Length: 2",
+                     common + b"X-V: aaaa\r\nContent-Length: 2",
+                     common + b"X-V: aaab\r\nContent-Length: 2",
+                     common + b"X-V: aaaa\r\nContent-Length: 2"]
+    # The same list changed in place between two calls.
+    headers[1] = ("X-V", "bbbb")
+    heads = _heads([("200 OK", headers), ("200 OK", headers)])
+    assert heads[1] == heads[0] == common + b"X-V: bbbb\r\nContent-Length: 2"
+
+
+def test_a_kept_block_follows_the_status_code() -> None:
+    # Content-Length is dropped on a 204 (RFC 9110 §8.6): the block kept for
+    # a 200 is not the 204's, nor the 204's the next 200's.
+    length = [("Content-Length", "0")]
+    heads = _heads([("200 OK", length), ("204 No Content", length), ("200 OK", length),
+                    ("200 Fine", length)], body=b"")
+    assert heads == [b"HTTP/1.1 200 OK\r\nServer: fastwsgi\r\nContent-Length: 0",
+                     b"HTTP/1.1 204 No Content\r\nServer: fastwsgi",
+                     b"HTTP/1.1 200 OK\r\nServer: fastwsgi\r\nContent-Length: 0",
+                     b"HTTP/1.1 200 Fine\r\nServer: fastwsgi\r\nContent-Length: 0"]
+
+
+def test_a_kept_block_keeps_what_its_headers_meant() -> None:
+    # The app's own Date and Server replace the server's on each response.
+    own = [("Date", "then"), ("Server", "app")]
+    assert _heads([("200 OK", own)] * 2) == [
+        b"HTTP/1.1 200 OK\r\nDate: then\r\nServer: app\r\nContent-Length: 2"] * 2
+
+    # Connection: close (dropped, and obeyed) given again with exc_info.
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        close = [("Connection", "close")]
+        start_response("200 OK", close)
+        try:
+            raise ValueError("after start_response")
+        except ValueError:
+            start_response("200 OK", close, sys.exc_info())
+        return [b"ok"]
+
+    c = _core.Server(app).connection()
+    c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    out = c.take_output()
+    assert out.endswith(b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok") and c.closing
+
+
+@pytest.mark.parametrize("second", [
+    [("Content-Length", "2"), ("X-Bad", "a\r\nb")],   # a bad header after a good one
+    [("Content-Length", "2"), ("Bad Name", "x")],
+    "not a list",
+])
+def test_a_failed_second_call_leaves_no_response(second: Any) -> None:
+    # The app catches what its exc_info call raised and returns a body: no
+    # header of either call goes out, but a 500 (PEP 3333: nothing
+    # unvalidated reaches the wire).
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("X-First", "1")])
+        try:
+            raise ValueError("after start_response")
+        except ValueError:
+            try:
+                start_response("200 OK", second, sys.exc_info())
+            except (TypeError, ValueError):
+                pass
+        return [b"ok"]
+
+    c = _core.Server(app).connection()
+    c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    parsed, _ = split_responses(c.take_output())
+    assert [r.status for r in parsed] == [500]
