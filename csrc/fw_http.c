@@ -340,6 +340,19 @@ int fw_valid_host(const char *s, size_t len)
     return 1;
 }
 
+size_t fw_decimal(uint64_t n, char *out)
+{
+    char tmp[20];
+    size_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    for (size_t i = 0; i < k; i++)
+        out[i] = tmp[k - 1 - i];
+    return k;
+}
+
 size_t fw_chunk_header(size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -17,6 +17,9 @@
 #define FW_CLOSE_END_LEN FW_LIT_LEN(FW_CLOSE_END)
 #define FW_KEEP_ALIVE_END "Connection: keep-alive\r\n\r\n"
 #define FW_KEEP_ALIVE_END_LEN FW_LIT_LEN(FW_KEEP_ALIVE_END)
+/* Before the body's length when the server counts it (fw_decimal). */
+#define FW_CONTENT_LENGTH_PREFIX "Content-Length: "
+#define FW_CONTENT_LENGTH_PREFIX_LEN FW_LIT_LEN(FW_CONTENT_LENGTH_PREFIX)
 #define FW_CRLF "\r\n"
 #define FW_CRLF_LEN FW_LIT_LEN(FW_CRLF)
 #define FW_HEADER_SEP ": "

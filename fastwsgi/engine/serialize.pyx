@@ -23,34 +23,50 @@ cdef int write_head(fw_buf_t *out, StartResponse sr, int framing, int64_t length
     """Status line, Server, Date, the app's headers, framing, blank line."""
     cdef size_t n
     cdef const char *date
-    cdef char numbuf[32]
     cdef const char *status = <const char *>PyUnicode_DATA(sr.status)
-    cdef Py_ssize_t slen = PyUnicode_GET_LENGTH(sr.status)
-    # Room for all of it at once: the fixed lines, Date and Content-Length
-    # take well under HEAD_EXTRA bytes.
-    buf_reserve(out, <size_t>slen + sr.head_len + HEAD_EXTRA)
-    buf_append(out, FW_STATUS_PREFIX, FW_STATUS_PREFIX_LEN)
-    buf_append(out, status, <size_t>slen)
+    cdef size_t slen = <size_t>PyUnicode_GET_LENGTH(sr.status)
+    # Room for all of it at once (the fixed lines, Date and Content-Length
+    # take well under HEAD_EXTRA bytes), then plain stores: the literals'
+    # copies are a few moves each, with no test of room per piece.
+    buf_reserve(out, slen + sr.head_len + HEAD_EXTRA)
+    cdef char *p = out.data + out.len
+    memcpy(p, FW_STATUS_PREFIX, FW_STATUS_PREFIX_LEN)
+    p += FW_STATUS_PREFIX_LEN
+    memcpy(p, status, slen)
+    p += slen
     if slen == 3:
-        buf_append(out, b" ", 1)
-    buf_append(out, FW_CRLF, FW_CRLF_LEN)
+        p[0] = b' '
+        p += 1
+    memcpy(p, FW_CRLF, FW_CRLF_LEN)
+    p += FW_CRLF_LEN
     if not (sr.app_flags & AH_SERVER):
-        buf_append(out, FW_SERVER_LINE, FW_SERVER_LINE_LEN)
+        memcpy(p, FW_SERVER_LINE, FW_SERVER_LINE_LEN)
+        p += FW_SERVER_LINE_LEN
     if not (sr.app_flags & AH_DATE):
         date = fw_date_line(_now_wall, &n)
-        buf_append(out, date, n)
-    buf_append(out, sr.head_data, sr.head_len)
+        memcpy(p, date, n)
+        p += n
+    memcpy(p, sr.head_data, sr.head_len)
+    p += sr.head_len
     if framing == FR_LENGTH and sr.content_length < 0:
-        n = <size_t>snprintf(numbuf, sizeof(numbuf), "Content-Length: %lld\r\n", <long long>length)
-        buf_append(out, numbuf, n)
+        memcpy(p, FW_CONTENT_LENGTH_PREFIX, FW_CONTENT_LENGTH_PREFIX_LEN)
+        p += FW_CONTENT_LENGTH_PREFIX_LEN
+        p += fw_decimal(<uint64_t>length, p)
+        memcpy(p, FW_CRLF, FW_CRLF_LEN)
+        p += FW_CRLF_LEN
     elif framing == FR_CHUNKED:
-        buf_append(out, FW_CHUNKED_LINE, FW_CHUNKED_LINE_LEN)
+        memcpy(p, FW_CHUNKED_LINE, FW_CHUNKED_LINE_LEN)
+        p += FW_CHUNKED_LINE_LEN
     if conn_header == CH_CLOSE:
-        buf_append(out, FW_CLOSE_END, FW_CLOSE_END_LEN)
+        memcpy(p, FW_CLOSE_END, FW_CLOSE_END_LEN)
+        p += FW_CLOSE_END_LEN
     elif conn_header == CH_KEEP_ALIVE:
-        buf_append(out, FW_KEEP_ALIVE_END, FW_KEEP_ALIVE_END_LEN)
+        memcpy(p, FW_KEEP_ALIVE_END, FW_KEEP_ALIVE_END_LEN)
+        p += FW_KEEP_ALIVE_END_LEN
     else:
-        buf_append(out, FW_CRLF, FW_CRLF_LEN)
+        memcpy(p, FW_CRLF, FW_CRLF_LEN)
+        p += FW_CRLF_LEN
+    out.len = <size_t>(p - out.data)
     return 0
 
 

@@ -108,6 +108,7 @@ cdef extern from "fw_http.h" nogil:
     int fw_is_token(const char *s, size_t len)                        # boolean
     int fw_lower_eq(const char *s, size_t len, const char *lower)     # boolean
     size_t fw_chunk_header(size_t n, char *out)                       # bytes written (out >= 20)
+    size_t fw_decimal(uint64_t n, char *out)                          # digits written (out >= 20)
     size_t fw_chunk_line(const char *s, size_t len)                   # hex digits, or 0: not valid
     int fw_forbidden_trailer(const char *name, size_t len)            # boolean
     int fw_response_header_kind(const char *name, size_t len)         # FW_RH_*
@@ -136,6 +137,7 @@ cdef extern from "fw_lines.h" nogil:
     const char *FW_CLOSE_END
     const char *FW_KEEP_ALIVE_END
     const char *FW_CRLF
+    const char *FW_CONTENT_LENGTH_PREFIX
     const char *FW_HEADER_SEP
     const char *FW_LAST_CHUNK
     const char *FW_CONTINUE
@@ -146,6 +148,7 @@ cdef extern from "fw_lines.h" nogil:
         FW_CLOSE_END_LEN
         FW_KEEP_ALIVE_END_LEN
         FW_CRLF_LEN
+        FW_CONTENT_LENGTH_PREFIX_LEN
         FW_HEADER_SEP_LEN
         FW_LAST_CHUNK_LEN
         FW_CONTINUE_LEN

@@ -415,3 +415,19 @@ def test_a_failed_second_call_leaves_no_response(second: Any) -> None:
     c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     parsed, _ = split_responses(c.take_output())
     assert [r.status for r in parsed] == [500]
+
+
+@pytest.mark.parametrize("size", [0, 1, 9, 10, 99, 100, 12345, 65536, 1000000])
+def test_the_server_counts_a_bodys_content_length(size: int) -> None:
+    # serialize.pyx writes the length's digits itself (fw_decimal).
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x" * size]
+
+    c = _core.Server(app).connection()
+    c.feed(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\n")
+    out = c.take_output()
+    line = b"\r\nContent-Length: %d\r\n\r\n" % size
+    assert out.count(line) == 2 and out.endswith(line)  # HEAD: the GET's length
+    parsed, rest = split_responses(out, head_at=[1])
+    assert [len(r.body) for r in parsed] == [size, 0] and rest == b""
