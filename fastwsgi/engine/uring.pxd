@@ -45,6 +45,7 @@ cdef class Uring:
     cdef bint *listen_armed
     cdef int nlisteners
     cdef fw_cqe_t *cqes
+    cdef fw_out_blocks_t *out    # the slots' output blocks (csrc/fw_uring_out.h)
     cdef readonly int zombies    # slots closed by their Connection, still draining
     cdef readonly int inflight   # requests in the kernel (teardown waits for them)
     cdef bint *listen_again      # its last accept batch stopped at the limit

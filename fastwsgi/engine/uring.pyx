@@ -100,6 +100,7 @@ cdef class Uring:
         free(self.listen_armed)
         free(self.listen_again)
         free(self.cqes)
+        fw_out_free(self.out)
 
     # ---- slots ---------------------------------------------------------------
 
@@ -153,8 +154,9 @@ cdef class Uring:
         if s.in_free or s.alive or s.fd >= 0 or s.ops or s.queued or s.ready:
             return 0
         fw_buf_free(&s.hold)
-        fw_buf_free(&s.fly)
-        fw_buf_free(&s.nxt)
+        s.fly.len = s.nxt.len = 0
+        fw_out_give(self.out, &s.fly)
+        fw_out_give(self.out, &s.nxt)
         s.in_free = True
         s.next_free = self.free_head
         self.free_head = i
@@ -306,7 +308,7 @@ cdef class Uring:
         room = OUT_MAX - queued
         if n > room:
             n = room
-        if s.nxt.cap == 0 and fw_buf_from_pool(&s.nxt, &_blocks) < 0:
+        if fw_out_take(self.out, &s.nxt) < 0:
             return IO_GONE
         if fw_buf_append(&s.nxt, p, n) < 0:
             return IO_GONE
@@ -614,13 +616,13 @@ cdef class Uring:
                 s.broken = True
         else:
             s.fly.len = s.fly_off = 0
-            fw_buf_to_pool(&s.fly, &_blocks, 0)
+            fw_out_give(self.out, &s.fly)
             if s.nxt.len and not s.queued:
                 s.queued = True
                 self.dirty[self.ndirty] = i
                 self.ndirty += 1
         if s.fly.len == 0 and s.nxt.len == 0:
-            fw_buf_to_pool(&s.nxt, &_blocks, 0)
+            fw_out_give(self.out, &s.nxt)
             if s.shut_pending and s.fd >= 0:
                 shutdown(s.fd, SHUT_WR)
                 s.shut_pending = False
@@ -662,6 +664,7 @@ cdef class Uring:
         within SEND_STALL_MS is given up (the peer stopped reading)."""
         cdef int i
         cdef USlot *s
+        fw_out_trim(self.out)  # blocks unused for a second go back to malloc
         if not self.zombies:
             return 0
         for i in range(self.nslots):

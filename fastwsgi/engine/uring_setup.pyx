@@ -31,7 +31,9 @@ cdef Uring _new_uring(Server server, fw_uring_t *ring):
     self.listen_armed = <bint *>calloc(max(self.nlisteners, 1), sizeof(bint))
     self.listen_again = <bint *>calloc(max(self.nlisteners, 1), sizeof(bint))
     self.cqes = <fw_cqe_t *>mem_alloc(sizeof(fw_cqe_t) * CQE_BATCH)
-    if self.listen_gen == NULL or self.listen_armed == NULL or self.listen_again == NULL:
+    self.out = <fw_out_blocks_t *>calloc(1, sizeof(fw_out_blocks_t))
+    if (self.listen_gen == NULL or self.listen_armed == NULL or self.listen_again == NULL
+            or self.out == NULL):
         raise MemoryError()
     return self
 

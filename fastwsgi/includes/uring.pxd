@@ -2,6 +2,7 @@
 # its contract: 0 or -errno; fw_uring_new NULL with the reason written.
 
 from libc.stdint cimport int32_t, uint32_t, uint64_t
+from fastwsgi.includes.csrc cimport fw_buf_t
 
 
 cdef extern from "fw_uring.h" nogil:
@@ -35,3 +36,12 @@ cdef extern from "<poll.h>" nogil:
     enum:
         POLLIN
         POLLOUT
+
+
+cdef extern from "fw_uring_out.h" nogil:
+    ctypedef struct fw_out_blocks_t:
+        pass
+    int fw_out_take(fw_out_blocks_t *o, fw_buf_t *b)
+    void fw_out_give(fw_out_blocks_t *o, fw_buf_t *b)
+    void fw_out_trim(fw_out_blocks_t *o)
+    void fw_out_free(fw_out_blocks_t *o)
