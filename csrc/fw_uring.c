@@ -70,12 +70,22 @@ fw_uring_t *fw_uring_new(unsigned entries, unsigned nbufs, unsigned bufsize,
         return NULL;
     }
     memset(&params, 0, sizeof(params));
-    /* One thread submits (the loop's); completions' task work runs when the
-     * loop enters the kernel anyway, not by interrupting it. */
-    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN
+    /* One thread submits (the loop's), and completions' task work runs only
+     * in its io_uring_enter (DEFER_TASKRUN, 6.1), in one batch per wait:
+     * never by interrupting the loop, and without the task_work queue
+     * COOP_TASKRUN still goes through.  Every wait asks for completions
+     * (GETEVENTS), which DEFER_TASKRUN needs to post them (fw_uring_wait). */
+    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN
                    | IORING_SETUP_CQSIZE;
     params.cq_entries = entries * 4;
     r = io_uring_queue_init_params(entries, &u->ring, &params);
+    if (r == -EINVAL) {  /* before 6.1: completions' task work runs at any enter */
+        memset(&params, 0, sizeof(params));
+        params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN
+                       | IORING_SETUP_CQSIZE;
+        params.cq_entries = entries * 4;
+        r = io_uring_queue_init_params(entries, &u->ring, &params);
+    }
     if (r == -EINVAL) {  /* an older kernel without these flags */
         memset(&params, 0, sizeof(params));
         params.flags = IORING_SETUP_CQSIZE;
@@ -235,7 +245,9 @@ int fw_uring_wait(fw_uring_t *u, int timeout_ms)
     struct __kernel_timespec ts;
     int r;
     if (timeout_ms == 0) {
-        r = io_uring_submit(&u->ring);
+        /* Not io_uring_submit: it would not post completions under
+         * DEFER_TASKRUN (no GETEVENTS) when nothing is queued. */
+        r = io_uring_submit_and_get_events(&u->ring);
         return r < 0 ? r : 0;
     }
     if (timeout_ms < 0) {
