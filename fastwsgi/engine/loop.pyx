@@ -265,6 +265,10 @@ cdef class Server:
             self.epfd = epoll_create1(EPOLL_CLOEXEC)
             if self.epfd < 0:
                 raise_errno()
+        else:
+            # The ring sends nothing before the turn's one enter anyway: a
+            # response's bytes go to its slot at once, not to the flush batch.
+            self.batching = False
         for sock in self.listeners:
             sock.setblocking(False)
         self._listen(True)
