@@ -4,6 +4,13 @@
 # state machine and the I/O; this file what a request head means).
 
 
+# The last request target's str (from _latin1_recent) and its split: a
+# repeated target is not split again.  Only the loop thread parses.
+cdef object _split_raw = None
+cdef fw_target_t _split_target
+cdef bint _split_plain = False   # no '%' in it
+
+
 cdef int start_request(Connection c) except -2:
     """Validate the head and build the environ: 0, or -1 (after _fail)
     when the request is refused."""
@@ -17,7 +24,7 @@ cdef int start_request(Connection c) except -2:
     cdef fw_target_t target
     cdef str value
     cdef str script_name    # typed: its truth test is a length test, not a call
-    global _valid_host
+    global _valid_host, _split_raw, _split_plain
 
     if p.http_major != 1:
         return c._fail(505, "only HTTP/1.x is served")
@@ -49,7 +56,14 @@ cdef int start_request(Connection c) except -2:
         environ["RAW_URI"] = raw
         environ["REQUEST_URI"] = raw
         c.env_raw = <PyObject *>raw
-    fw_split_target(head + c.url_off, c.url_len, &target)
+    if raw is not _split_raw:
+        # (The same str as last time is the same bytes: its split and its
+        # escapes are known.  The module keeps it, so its address cannot be
+        # another str's.)
+        fw_split_target(head + c.url_off, c.url_len, &_split_target)
+        _split_plain = memchr(head + c.url_off, b'%', c.url_len) == NULL
+        _split_raw = raw
+    target = _split_target
     if c.url_len == 1 and head[c.url_off] == b'*':
         # RFC 9112 §3.2.4: asterisk-form is for OPTIONS only.  It names the
         # server, not a resource: no path (RAW_URI keeps the '*').
@@ -68,8 +82,7 @@ cdef int start_request(Connection c) except -2:
         return c._fail(400, "invalid authority in the request target")
     if target.path_len == 0:
         path = ""
-    elif (target.path_off == 0 and target.path_len == c.url_len
-            and memchr(head + c.url_off, b'%', c.url_len) == NULL):
+    elif target.path_off == 0 and target.path_len == c.url_len and _split_plain:
         path = raw  # origin-form, no query, nothing to decode
     else:
         path = _decode_path(head + c.url_off + target.path_off, target.path_len)

@@ -431,3 +431,27 @@ def test_the_server_counts_a_bodys_content_length(size: int) -> None:
     assert out.count(line) == 2 and out.endswith(line)  # HEAD: the GET's length
     parsed, rest = split_responses(out, head_at=[1])
     assert [len(r.body) for r in parsed] == [size, 0] and rest == b""
+
+
+def test_a_repeated_target_is_split_as_a_new_one() -> None:
+    # request.pyx keeps the last target's split (by its str); repeats and
+    # changes, on one connection and on another, each give their own keys.
+    targets = [b"/a?x=1", b"/a?x=1", b"/b%41", b"/b%41", b"/a?x=1", b"/a", b"/a?",
+               b"http://h:1/p%2Fq?z", b"http://h:1/p%2Fq?z", b"/a?x=1"]
+    seen: list[tuple[str, str, str]] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append((environ["RAW_URI"], environ["PATH_INFO"], environ["QUERY_STRING"]))
+        start_response("204 No Content", [])
+        return []
+
+    server = _core.Server(app)
+    for conn in (server.connection(), server.connection()):
+        for t in targets:
+            conn.feed(b"GET " + t + b" HTTP/1.1\r\nHost: a\r\n\r\n")
+        conn.take_output()
+    expect = [("/a?x=1", "/a", "x=1"), ("/a?x=1", "/a", "x=1"), ("/b%41", "/bA", ""),
+              ("/b%41", "/bA", ""), ("/a?x=1", "/a", "x=1"), ("/a", "/a", ""), ("/a?", "/a", ""),
+              ("http://h:1/p%2Fq?z", "/p/q", "z"), ("http://h:1/p%2Fq?z", "/p/q", "z"),
+              ("/a?x=1", "/a", "x=1")]
+    assert seen == expect * 2
